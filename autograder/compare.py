@@ -1,0 +1,148 @@
+"""Comparing a student's array with the Keras result, and saying what is wrong in the student's terms.
+
+The tolerance is relative. A float32 computation carries about 1.2e-7 relative rounding error per operation;
+RTOL = 1e-5 leaves room for ~100 such roundings (sums over a few hundred terms, exp/log) while still catching
+any real mistake, which moves values by far more. Elements much smaller than the largest one may carry the
+absolute error of the large terms they were computed from, so the absolute floor is RTOL times the largest
+|expected| unless a check asks for another.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograder.describe import describe_index, describe_number
+from autograder.errors import CheckFailed
+
+RTOL = 1e-5
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer: what the student would get by making this mistake on the same inputs."""
+
+    description: str
+    result: np.ndarray
+
+
+def _kind(dtype):
+    return {"b": "bool", "i": "int", "u": "int", "f": "float"}[dtype.kind]
+
+
+def _close(got, expected, rtol, atol):
+    return np.abs(got - expected) <= atol + rtol * np.abs(expected)
+
+
+def _tolerance(expected, rtol, atol):
+    if atol is None:
+        finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
+        atol = rtol * (float(finite.max()) if finite.size else 0.0)
+    return atol
+
+
+def _matches(got, expected, rtol, atol, exact):
+    if got.shape != expected.shape:
+        return False
+    if exact:
+        return bool(np.array_equal(got, expected, equal_nan=True))
+    same_nonfinite = np.array_equal(np.isfinite(got), np.isfinite(expected)) and np.array_equal(
+        got[~np.isfinite(got)], expected[~np.isfinite(expected)], equal_nan=True
+    )
+    finite = np.isfinite(expected)
+    with np.errstate(all="ignore"):
+        return same_nonfinite and bool(np.all(_close(got[finite], expected[finite], rtol, atol)))
+
+
+def _shape_message(got, expected):
+    g, e = got.shape, expected.shape
+    lines = [f"wrong shape: expected {e}, got {g}."]
+    if got.ndim >= 2 and g == e[::-1]:
+        lines.append("It looks transposed: your axes are in the opposite order.")
+    elif got.ndim == expected.ndim - 1 and any(e[:i] + e[i + 1:] == g for i in range(expected.ndim)):
+        axes = [i for i in range(expected.ndim) if e[:i] + e[i + 1:] == g]
+        lines.append(f"One axis is missing (axis {axes[0]} of the expected shape): did you reduce over it, "
+                     "or forget keepdims=True?")
+    elif got.ndim == expected.ndim + 1 and any(g[:i] + g[i + 1:] == e for i in range(got.ndim)):
+        lines.append("You have one axis too many: did you forget to squeeze or reshape?")
+    elif got.ndim == expected.ndim:
+        diffs = [f"axis {i}: expected {a}, got {b}" for i, (a, b) in enumerate(zip(e, g)) if a != b]
+        lines.append("Sizes differ on " + "; ".join(diffs) + ".")
+        if got.size == expected.size:
+            lines.append("It has the right number of elements, so check your reshape or the axis you work on.")
+    elif got.size == expected.size:
+        lines.append("It has the right number of elements, so check your reshape.")
+    return lines
+
+
+def _value_hints(got, expected, rtol, atol):
+    hints = []
+    finite = np.isfinite(got) & np.isfinite(expected)
+    g, e = got[finite].astype(np.float64), expected[finite].astype(np.float64)
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and _matches(got.T, expected, rtol, atol, False):
+        hints.append("It looks transposed: your [i, j] is Keras's [j, i].")
+    denom = float(np.dot(e, e))
+    if e.size and denom > 0:
+        factor = float(np.dot(g, e) / denom)
+        if abs(factor - 1) > 1e-3 and abs(factor) > 1e-12 and _matches(g, factor * e, 1e-4, atol, False):
+            hints.append(f"Off by a constant factor: your values are about {factor:.6g} times Keras's.")
+    if e.size > 1:
+        offset = float(np.mean(g - e))
+        if abs(offset) > atol and _matches(g, e + offset, 1e-4, atol, False):
+            hints.append(f"Off by a constant: your values are Keras's {'+' if offset > 0 else '-'} {abs(offset):.6g}.")
+    return hints
+
+
+def _worst_element(got, expected, rtol, atol):
+    with np.errstate(all="ignore"):
+        excess = np.abs(got.astype(np.float64) - expected) / (atol + rtol * np.abs(expected) + 1e-300)
+    excess = np.where(np.isfinite(got) | ~np.isfinite(expected), excess, np.inf)
+    excess = np.nan_to_num(excess, nan=np.inf)
+    index = np.unravel_index(int(np.argmax(excess)), got.shape)
+    wrong = int(np.count_nonzero(excess > 1)) if atol or rtol else int(np.count_nonzero(got != expected))
+    return (f"{wrong} of {got.size} elements differ; the largest difference is at index {describe_index(index)}: "
+            f"expected {describe_number(expected[index])}, got {describe_number(got[index])}.")
+
+
+def compare_arrays(got, expected, *, what, rtol=RTOL, atol=None, exact=False, mistakes=()):
+    """Raise CheckFailed, with a diagnosis, unless `got` matches `expected`.
+
+    Args:
+        got: np.ndarray, the student's result (already accepted by `student.as_array`).
+        expected: np.ndarray, the Keras result on the same inputs.
+        what: str, the call that produced `got`, e.g. "to_categorical(np.array([2, 0]))".
+        rtol, atol: relative and absolute tolerance (atol None: RTOL-scaled, see the module docstring).
+        exact: compare values exactly (labels, one-hot matrices, indices).
+        mistakes: Mistake instances; when `got` matches one, the message names that mistake.
+    """
+    expected = np.asarray(expected)
+    atol = 0.0 if exact else _tolerance(expected, rtol, atol)
+    named = [f"Your result matches what you get if {m.description}." for m in mistakes
+             if _matches(got, np.asarray(m.result), rtol, atol, exact)
+             and not _matches(np.asarray(m.result), expected, rtol, atol, exact)][:1]
+    if got.shape != expected.shape:
+        raise CheckFailed(f"{what}: " + "\n  ".join(_shape_message(got, expected) + named))
+    if _kind(got.dtype) != _kind(expected.dtype):
+        raise CheckFailed(f"{what}: wrong kind of numbers: Keras returns {_kind(expected.dtype)}s "
+                          f"(dtype {expected.dtype}), you returned dtype {got.dtype}.")
+    if _matches(got, expected, rtol, atol, exact):
+        return
+    bad = ~np.isfinite(got) & np.isfinite(expected)
+    if bad.any():
+        index = tuple(np.argwhere(bad)[0])
+        lines = [f"{int(bad.sum())} element(s) are NaN or inf where Keras has a finite number, first at "
+                 f"index {describe_index(index)} (Keras: {describe_number(expected[index])}). Look for overflow in exp(), "
+                 "log(0) or 0/0."]
+    else:
+        lines = ["wrong values."] + (_value_hints(got, expected, rtol, atol) if not exact else [])
+    lines += named + [_worst_element(got, expected, rtol, atol)]
+    raise CheckFailed(f"{what}: " + "\n  ".join(lines))
+
+
+def compare_numbers(got, expected, *, what, rtol=RTOL):
+    """Raise CheckFailed unless the number `got` is within `rtol` of `expected` (relative)."""
+    if not np.isfinite(got):
+        raise CheckFailed(f"{what}: got {got}, expected {expected!r}.")
+    if abs(got - expected) > rtol * abs(expected) + 1e-12:
+        hint = ""
+        if expected and abs(got / expected - 1) > 1e-3:
+            hint = f" Your value is {got / expected:.6g} times the expected one."
+        raise CheckFailed(f"{what}: expected {expected!r}, got {got!r}.{hint}")
