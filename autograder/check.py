@@ -4,14 +4,21 @@ A topic module (autograder/topics/*.py) supplies, per exercise, the Keras refere
 cases and/or a hypothesis strategy) and the known mistakes; this module calls the student safely, compares
 and prints one short line on success.
 """
+import os
+import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from autograder.compare import RTOL, compare_arrays
 from autograder.describe import describe_call
+from autograder.errors import CheckFailed
 from autograder.student import as_array, call_student
+
+# Hypothesis caches what it learns under ./.hypothesis; a notebook's folder is no place for that.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), f"keras-by-hand-hypothesis-{os.getuid()}"))
 
 
 @dataclass(frozen=True)
@@ -27,9 +34,21 @@ def report_pass(name, reference, count):
 
 
 def compare_once(student_fn, reference_fn, case, *, name, rtol=RTOL, atol=None, exact=False, mistakes_fn=None,
-                 allow_keras=False):
-    """Compare the student's and the reference's results on one Case; raise CheckFailed if they differ."""
-    got = as_array(call_student(student_fn, *case.args, name=name, allow_keras=allow_keras, **case.kwargs), name)
+                 error_hint=None, allow_keras=False):
+    """Compare the student's and the reference's results on one Case; raise CheckFailed if they differ.
+
+    Args:
+        mistakes_fn: callable(*args, **kwargs) -> list of Mistake on this case, or None.
+        error_hint: callable(case, error) -> str or None: a hint added when the student's function raises.
+    """
+    try:
+        result = call_student(student_fn, *case.args, name=name, allow_keras=allow_keras, **case.kwargs)
+    except CheckFailed as failure:
+        hint = error_hint(case, failure.__cause__) if error_hint and failure.__cause__ is not None else None
+        if hint:
+            raise CheckFailed(f"{failure}\n  Hint: {hint}") from failure.__cause__
+        raise
+    got = as_array(result, name)
     expected = np.asarray(reference_fn(*case.args, **case.kwargs))
     mistakes = mistakes_fn(*case.args, **case.kwargs) if mistakes_fn else ()
     compare_arrays(got, expected, what=describe_call(name, case.args, case.kwargs), rtol=rtol, atol=atol,
@@ -43,13 +62,12 @@ def check_cases(student_fn, reference_fn, cases, *, name, reference, quiet=False
         compare_once(student_fn, reference_fn, case, name=name, **compare_options)
     if not quiet:
         report_pass(name, reference, len(cases))
-    return len(cases)
 
 
 def property_settings(max_examples):
     """Deterministic hypothesis settings for notebooks: same examples every run, no files, no deadline."""
     return settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
-                    print_blob=False, phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                    print_blob=False, report_multiple_bugs=False, phases=(Phase.explicit, Phase.generate, Phase.shrink),
                     suppress_health_check=list(HealthCheck))
 
 
@@ -63,7 +81,9 @@ def check_property(student_fn, reference_fn, cases_strategy, *, name, reference,
     def run(case):
         compare_once(student_fn, reference_fn, case, name=name, **compare_options)
 
-    run()
+    try:
+        run()
+    except CheckFailed as failure:  # already shrunk to the simplest failing input; drop hypothesis's frames
+        raise CheckFailed(str(failure)) from failure.__cause__
     if not quiet:
         report_pass(name, reference, max_examples)
-    return max_examples

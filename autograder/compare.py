@@ -29,12 +29,14 @@ def _kind(dtype):
 
 
 def _close(got, expected, rtol, atol):
+    # In float64: bool arrays cannot be subtracted, unsigned ints wrap around, and abs(int8(-128)) is -128.
+    got, expected = got.astype(np.float64), expected.astype(np.float64)
     return np.abs(got - expected) <= atol + rtol * np.abs(expected)
 
 
 def _tolerance(expected, rtol, atol):
     if atol is None:
-        finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
+        finite = np.abs(expected[np.isfinite(expected)].astype(np.float64)) if expected.size else np.zeros(0)
         atol = rtol * (float(finite.max()) if finite.size else 0.0)
     return atol
 
@@ -74,6 +76,11 @@ def _shape_message(got, expected):
 
 
 def _value_hints(got, expected, rtol, atol):
+    with np.errstate(all="ignore"):  # sums of squares of huge values overflow; a hint is then simply not given
+        return _value_hints_unchecked(got, expected, rtol, atol)
+
+
+def _value_hints_unchecked(got, expected, rtol, atol):
     hints = []
     finite = np.isfinite(got) & np.isfinite(expected)
     g, e = got[finite].astype(np.float64), expected[finite].astype(np.float64)
@@ -91,13 +98,18 @@ def _value_hints(got, expected, rtol, atol):
     return hints
 
 
-def _worst_element(got, expected, rtol, atol):
+def _worst_element(got, expected, rtol, atol, exact=False):
+    expected64 = expected.astype(np.float64)
     with np.errstate(all="ignore"):
-        excess = np.abs(got.astype(np.float64) - expected) / (atol + rtol * np.abs(expected) + 1e-300)
+        excess = np.abs(got.astype(np.float64) - expected64) / (atol + rtol * np.abs(expected64) + 1e-300)
     excess = np.where(np.isfinite(got) | ~np.isfinite(expected), excess, np.inf)
     excess = np.nan_to_num(excess, nan=np.inf)
+    # The same inf, or NaN where Keras has NaN, is right (as in _matches), not the largest difference.
+    same_nonfinite = ~np.isfinite(got) & ~np.isfinite(expected) & (
+        (got == expected) | (np.isnan(got) & np.isnan(expected)))
+    excess = np.where(same_nonfinite, 0.0, excess)
     index = np.unravel_index(int(np.argmax(excess)), got.shape)
-    wrong = int(np.count_nonzero(excess > 1)) if atol or rtol else int(np.count_nonzero(got != expected))
+    wrong = int(np.count_nonzero(excess > 0 if exact else excess > 1))
     return (f"{wrong} of {got.size} elements differ; the largest difference is at index {describe_index(index)}: "
             f"expected {describe_number(expected[index])}, got {describe_number(got[index])}.")
 
@@ -133,12 +145,16 @@ def compare_arrays(got, expected, *, what, rtol=RTOL, atol=None, exact=False, mi
                  "log(0) or 0/0."]
     else:
         lines = ["wrong values."] + (_value_hints(got, expected, rtol, atol) if not exact else [])
-    lines += named + [_worst_element(got, expected, rtol, atol)]
+    lines += named + [_worst_element(got, expected, rtol, atol, exact)]
     raise CheckFailed(f"{what}: " + "\n  ".join(lines))
 
 
 def compare_numbers(got, expected, *, what, rtol=RTOL):
     """Raise CheckFailed unless the number `got` is within `rtol` of `expected` (relative)."""
+    if not np.isfinite(expected):  # the same inf, or NaN for NaN, is right; anything else is not
+        if got == expected or (np.isnan(got) and np.isnan(expected)):
+            return
+        raise CheckFailed(f"{what}: expected {expected!r}, got {got!r}.")
     if not np.isfinite(got):
         raise CheckFailed(f"{what}: got {got}, expected {expected!r}.")
     if abs(got - expected) > rtol * abs(expected) + 1e-12:

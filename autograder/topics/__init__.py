@@ -1,0 +1,1 @@
+"""One module per notebook: the Keras references, inputs and known mistakes for that topic's exercises."""

@@ -1,0 +1,110 @@
+"""Notebook 01: to_categorical and from_categorical, checked against keras.utils.to_categorical and argmax."""
+import numpy as np
+from hypothesis import strategies as st
+
+from autograder.check import Case, check_cases, check_property, compare_once, report_pass
+from autograder.compare import Mistake
+from autograder.strategies import class_labels, class_scores
+from autograder.student import expect_value_error
+
+
+# --- references -------------------------------------------------------------------------------------------
+
+def keras_to_categorical(y, num_classes=None):
+    """The live Keras result: keras.utils.to_categorical(y, num_classes)."""
+    import keras
+
+    return keras.utils.to_categorical(y, num_classes)
+
+
+def keras_from_categorical(one_hot):
+    """What Keras 3 recommends in place of the removed `predict_classes`: argmax over the class axis."""
+    return np.argmax(np.asarray(one_hot), axis=-1)
+
+
+# --- known mistakes ---------------------------------------------------------------------------------------
+
+def _labels_array(y):
+    labels = np.asarray(y).astype(np.int64)
+    return labels[..., 0] if labels.ndim > 1 and labels.shape[-1] == 1 else labels
+
+
+def to_categorical_mistakes(y, num_classes=None):
+    labels = _labels_array(y)
+    mistakes = []
+    if num_classes is None and labels.size and labels.max() > 0:
+        too_few = labels.max()
+        wrong = np.zeros(labels.shape + (too_few,))
+        inside = labels < too_few
+        wrong[inside, labels[inside]] = 1.0
+        mistakes.append(Mistake("num_classes is max(y) instead of max(y) + 1 (labels start at 0)", wrong))
+    return mistakes
+
+
+def to_categorical_error_hint(case, error):
+    if case.kwargs.get("num_classes") is None and isinstance(error, IndexError):
+        return "with num_classes=None there are max(y) + 1 classes: labels run from 0 to max(y)."
+    if isinstance(error, IndexError):
+        return "a label is used as a column index, so it must be a whole number below num_classes."
+    return None
+
+
+def from_categorical_mistakes(one_hot):
+    scores = np.asarray(one_hot)
+    return [Mistake("you take the argmax over axis 0 (the samples) instead of the last axis (the classes)",
+                    np.argmax(scores, axis=0)),
+            Mistake("you take the argmax of the flattened array; pass axis=-1", np.argmax(scores))]
+
+
+# --- inputs -----------------------------------------------------------------------------------------------
+
+@st.composite
+def to_categorical_cases(draw):
+    labels, num_classes = draw(class_labels())
+    given = draw(st.sampled_from([None, num_classes, num_classes + draw(st.integers(1, 3))]))
+    return Case((labels,), {} if given is None else {"num_classes": given})
+
+
+def from_categorical_cases():
+    return class_scores().map(lambda scores: Case((scores,)))
+
+
+# --- checks used by the notebook --------------------------------------------------------------------------
+
+def check_to_categorical(to_categorical, cases=None, max_examples=40):
+    """Compare with keras.utils.to_categorical on drawn labels (or on the given Cases)."""
+    options = dict(name="to_categorical", reference="keras.utils.to_categorical", exact=True,
+                   mistakes_fn=to_categorical_mistakes, error_hint=to_categorical_error_hint)
+    if cases is not None:
+        return check_cases(to_categorical, keras_to_categorical, cases, **options)
+    return check_property(to_categorical, keras_to_categorical, to_categorical_cases(),
+                          max_examples=max_examples, **options)
+
+
+BAD_LABELS = [
+    (([0, -1, 2],), {}, "a label is negative"),
+    (([0, 3, 1],), {"num_classes": 3}, "label 3 does not fit num_classes=3 (labels must be < num_classes)"),
+    ((np.array([0.0, 1.5]),), {}, "1.5 is not a whole number"),
+    (([0, 1],), {"num_classes": 0}, "num_classes must be at least 1"),
+]
+
+
+def check_to_categorical_rejects(to_categorical, bad_inputs=BAD_LABELS):
+    """Each (args, kwargs, reason) in `bad_inputs` must raise ValueError with a message."""
+    for args, kwargs, reason in bad_inputs:
+        expect_value_error(to_categorical, *args, name="to_categorical", reason=reason, **kwargs)
+    print(f"\u2713 to_categorical raises ValueError on all {len(bad_inputs)} invalid inputs.")
+
+
+def check_from_categorical(from_categorical, cases=None, max_examples=30):
+    """Compare with argmax over the class axis, and check the round trip from to_categorical."""
+    options = dict(name="from_categorical", reference="np.argmax(..., axis=-1)", exact=True,
+                   mistakes_fn=from_categorical_mistakes)
+    if cases is not None:
+        return check_cases(from_categorical, keras_from_categorical, cases, **options)
+    check_property(from_categorical, keras_from_categorical, from_categorical_cases(),
+                   max_examples=max_examples, quiet=True, **options)
+    labels = np.array([3, 0, 2, 2, 1])  # the round trip: from_categorical(to_categorical(y)) gives y back
+    compare_once(from_categorical, lambda one_hot: labels, Case((keras_to_categorical(labels),)),
+                 name="from_categorical", exact=True)
+    report_pass("from_categorical", "np.argmax(..., axis=-1)", max_examples + 1)

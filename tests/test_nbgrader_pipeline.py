@@ -1,0 +1,127 @@
+"""The real nbgrader apps on a temporary copy of the course: generate_assignment, autograde, validate,
+generate_feedback and export, with a solved, a blank and several wrong submissions per assignment."""
+import csv
+import html
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.course import (assignments, generate_assignments, make_course, replace_in_answer,
+                               run_nbgrader, solved_submission)
+from autograder.nbgrader_plugins import HIDDEN_REGION, HideHiddenTests
+from wrong_answers import WRONG_ANSWERS
+
+ASSIGNMENTS = assignments()
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course with every assignment generated and autograded for: solved, blank, and each wrong answer."""
+    root = make_course(tmp_path_factory.mktemp("course"))
+    generate_assignments(root, ASSIGNMENTS)
+    for name in ASSIGNMENTS:
+        release_nb = nbformat.read(root / "release" / name / f"{name}.ipynb", as_version=4)
+        source_nb = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
+        solved = solved_submission(release_nb, source_nb)
+        submissions = {"solved": solved, "blank": release_nb}
+        for wrong in WRONG_ANSWERS.get(name, []):
+            submissions[wrong.student] = replace_in_answer(solved, wrong.answer, wrong.old, wrong.new)
+        for student, nb in submissions.items():
+            folder = root / "submitted" / student / name
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / f"{name}.ipynb")
+        result = run_nbgrader(["autograde", name, "--create"], root)
+        assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+def cell_scores(root, assignment, student):
+    """{grade_id: (score, max_score)} of one autograded notebook, read from nbgrader's gradebook."""
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(assignment, assignment, student)
+        return {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solved_notebook_scores_full_marks(course, assignment):
+    scores = cell_scores(course, assignment, "solved")
+    assert scores, "no graded cells found"
+    assert {cell: s for cell, s in scores.items() if s[0] != s[1]} == {}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_release_scores_zero(course, assignment):
+    scores = cell_scores(course, assignment, "blank")
+    assert sum(score for score, _ in scores.values()) == 0
+    assert sum(max_score for _, max_score in scores.values()) > 0
+
+
+@pytest.mark.parametrize("assignment,wrong", [(a, w) for a in ASSIGNMENTS for w in WRONG_ANSWERS.get(a, [])],
+                         ids=lambda v: getattr(v, "student", v))
+def test_wrong_answer_loses_exactly_its_exercise(course, assignment, wrong):
+    scores = cell_scores(course, assignment, wrong.student)
+    lost = {cell for cell, (score, max_score) in scores.items() if score != max_score}
+    assert lost == set(wrong.loses)
+    assert all(scores[cell][0] == 0 for cell in wrong.loses)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_validate_passes_solved_and_fails_blank(course, assignment):
+    solved = run_nbgrader(["validate", f"submitted/solved/{assignment}/{assignment}.ipynb"], course)
+    blank = run_nbgrader(["validate", f"submitted/blank/{assignment}/{assignment}.ipynb"], course)
+    assert "Success! Your notebook passes all the tests." in solved.stdout, solved.stdout + solved.stderr
+    assert "VALIDATION FAILED" in blank.stdout, blank.stdout + blank.stderr
+
+
+def visible_text(page):
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def hidden_lines(assignment, root):
+    source = nbformat.read(root / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    lines = []
+    for cell in source.cells:
+        for region in HIDDEN_REGION.findall(cell.source):
+            lines += [line.strip() for line in region.splitlines()[1:-1] if len(line.strip()) > 15]
+    return lines
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_never_shows_hidden_tests(course, assignment):
+    result = run_nbgrader(["generate_feedback", assignment], course)
+    assert result.returncode == 0, result.stdout + result.stderr
+    secret = hidden_lines(assignment, course)
+    assert secret, "this assignment has no hidden tests to protect"
+    pages = list((course / "feedback").glob(f"*/{assignment}/*.html"))
+    assert {p.parts[-3] for p in pages} >= {"solved", "blank"}
+    for page in pages:
+        text = visible_text(page.read_text(encoding="utf-8"))
+        assert "BEGIN HIDDEN TESTS" not in text
+        assert [line for line in secret if line in text] == [], page
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_hidden_tests_would_leak_without_the_course_preprocessor(course, assignment):
+    """The autograded notebook that feedback is made from contains the hidden tests; the preprocessor is what
+    removes them (so the feedback test above can fail)."""
+    graded = nbformat.read(course / "autograded" / "blank" / assignment / f"{assignment}.ipynb", as_version=4)
+    secret = hidden_lines(assignment, course)
+    before = "\n".join(c.source + str(c.get("outputs", "")) for c in graded.cells)
+    assert any(line in before for line in secret)
+    cleaned, _ = HideHiddenTests().preprocess(graded, {})
+    after = "\n".join(c.source + str(c.get("outputs", "")) for c in cleaned.cells)
+    assert [line for line in secret if line in after] == []
+
+
+def test_export_writes_one_row_per_student_and_assignment(course):
+    result = run_nbgrader(["export", "--to", "grades.csv"], course)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(course / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    solved = [r for r in rows if r["student_id"] == "solved"]
+    assert len(solved) == len(ASSIGNMENTS)
+    assert all(float(r["score"]) == float(r["max_score"]) > 0 for r in solved)
+    assert all(float(r["score"]) == 0 for r in rows if r["student_id"] == "blank")
