@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import FlakyFailure
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from autograder.compare import RTOL, compare_arrays
@@ -58,6 +59,8 @@ def compare_once(student_fn, reference_fn, case, *, name, rtol=RTOL, atol=None, 
 def check_cases(student_fn, reference_fn, cases, *, name, reference, quiet=False, **compare_options):
     """Compare on every Case in `cases`, in order; print one success line unless `quiet`."""
     cases = list(cases)
+    if not cases:
+        raise ValueError("check_cases needs at least one Case")  # a check that runs nothing cannot fail
     for case in cases:
         compare_once(student_fn, reference_fn, case, name=name, **compare_options)
     if not quiet:
@@ -76,14 +79,23 @@ def check_property(student_fn, reference_fn, cases_strategy, *, name, reference,
     """Compare on `max_examples` Cases drawn from a hypothesis strategy of Case; shrink a failure to the
     simplest input that still fails, so the message shows a small example."""
 
+    distinct = set()
+
     @property_settings(max_examples)
     @given(cases_strategy)
     def run(case):
+        distinct.add(repr(case))
         compare_once(student_fn, reference_fn, case, name=name, **compare_options)
 
     try:
         run()
     except CheckFailed as failure:  # already shrunk to the simplest failing input; drop hypothesis's frames
         raise CheckFailed(str(failure)) from failure.__cause__
+    except FlakyFailure as flaky:  # failed once, passed on the same input later
+        first = next((e for e in flaky.exceptions if isinstance(e, CheckFailed)), None)
+        raise CheckFailed(f"{first or flaky}\n  Note: `{name}` gave different results for the same input; "
+                          "its result must depend only on its arguments (unseeded randomness? state kept "
+                          "between calls?).") from None
     if not quiet:
-        report_pass(name, reference, max_examples)
+        report_pass(name, reference, len(distinct))
+    return len(distinct)

@@ -9,6 +9,21 @@ from hypothesis.extra import numpy as hnp
 from autograder.check import Case
 
 LABEL_DTYPES = (np.int64, np.int32, np.uint8, np.float64, np.float32)
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def shapes(min_dims=0, max_dims=3, min_side=0, max_side=4):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+@st.composite
+def float_arrays(draw, shape=None, dtypes=FLOAT_DTYPES, max_magnitude=None, allow_nonfinite=False):
+    """A float32 or float64 array of up to 3 dimensions (0-d and empty included unless `shape` says otherwise)."""
+    dtype = np.dtype(draw(st.sampled_from(dtypes)))
+    bounds = {} if max_magnitude is None else {"min_value": -max_magnitude, "max_value": max_magnitude}
+    elements = hnp.from_dtype(dtype, allow_nan=allow_nonfinite, allow_infinity=allow_nonfinite,
+                              allow_subnormal=False, **bounds)
+    return draw(hnp.arrays(dtype, shape if shape is not None else shapes(), elements=elements))
 
 
 @st.composite

@@ -6,6 +6,7 @@ and C call it makes so that an answer that quietly calls Keras or TensorFlow is 
 `as_number` then accept only plain NumPy numbers: an object that compares equal to everything, or an ndarray
 subclass with its own `__eq__`, never reaches a comparison.
 """
+import gc
 import importlib.util
 import os
 import sys
@@ -132,8 +133,16 @@ def call_student(fn, *args, name=None, allow_keras=False, **kwargs):
             if watch is None:
                 result = fn(*given_args, **given_kwargs)
             else:
-                with watch:
-                    result = fn(*given_args, **given_kwargs)
+                # No garbage collection inside the watch: a Keras object's __del__ running there is not the
+                # student's call.
+                collecting = gc.isenabled()
+                gc.disable()
+                try:
+                    with watch:
+                        result = fn(*given_args, **given_kwargs)
+                finally:
+                    if collecting:
+                        gc.enable()
         except CheckFailed:
             raise
         except Exception as caught:

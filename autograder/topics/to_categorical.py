@@ -76,9 +76,10 @@ def check_to_categorical(to_categorical, cases=None, max_examples=40):
     options = dict(name="to_categorical", reference="keras.utils.to_categorical", exact=True,
                    mistakes_fn=to_categorical_mistakes, error_hint=to_categorical_error_hint)
     if cases is not None:
-        return check_cases(to_categorical, keras_to_categorical, cases, **options)
-    return check_property(to_categorical, keras_to_categorical, to_categorical_cases(),
-                          max_examples=max_examples, **options)
+        check_cases(to_categorical, keras_to_categorical, cases, **options)
+    else:
+        check_property(to_categorical, keras_to_categorical, to_categorical_cases(), max_examples=max_examples,
+                       **options)
 
 
 BAD_LABELS = [
@@ -101,10 +102,11 @@ def check_from_categorical(from_categorical, cases=None, max_examples=30):
     options = dict(name="from_categorical", reference="np.argmax(..., axis=-1)", exact=True,
                    mistakes_fn=from_categorical_mistakes)
     if cases is not None:
-        return check_cases(from_categorical, keras_from_categorical, cases, **options)
-    check_property(from_categorical, keras_from_categorical, from_categorical_cases(),
-                   max_examples=max_examples, quiet=True, **options)
+        check_cases(from_categorical, keras_from_categorical, cases, **options)
+        return
+    count = check_property(from_categorical, keras_from_categorical, from_categorical_cases(),
+                           max_examples=max_examples, quiet=True, **options)
     labels = np.array([3, 0, 2, 2, 1])  # the round trip: from_categorical(to_categorical(y)) gives y back
     compare_once(from_categorical, lambda one_hot: labels, Case((keras_to_categorical(labels),)),
                  name="from_categorical", exact=True)
-    report_pass("from_categorical", "np.argmax(..., axis=-1)", max_examples + 1)
+    report_pass("from_categorical", "np.argmax(..., axis=-1)", count + 1)
