@@ -12,6 +12,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import FlakyFailure
 from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.internal.conjecture import providers as _providers
 
 from autograder.compare import RTOL, compare_arrays
 from autograder.describe import describe_call
@@ -20,6 +21,12 @@ from autograder.student import as_array, call_student
 
 # Hypothesis caches what it learns under ./.hypothesis; a notebook's folder is no place for that.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), f"keras-by-hand-hypothesis-{os.getuid()}"))
+# Hypothesis also mixes in numeric constants it finds in the source of "local" (non-site-packages) modules,
+# which includes this editable package and whatever a notebook imported. The drawn inputs would then change
+# with every edit of the library and differ between a student's session and grading, and the first check of
+# a notebook would pay for parsing those files. Inputs must depend only on the strategy: no local constants.
+# (Private API of the pinned hypothesis version; an upgrade that renames it fails loudly here.)
+_providers._get_local_constants = lambda: _providers._local_constants
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,18 @@ def property_settings(max_examples):
     return settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
                     print_blob=False, report_multiple_bugs=False, phases=(Phase.explicit, Phase.generate, Phase.shrink),
                     suppress_health_check=list(HealthCheck))
+
+
+def warm_up():
+    """Pay hypothesis's one-time start-up cost (engine, caches) now, in the setup cell, not in the first check."""
+    from hypothesis import strategies as st
+
+    @property_settings(2)
+    @given(st.integers())
+    def run(value):
+        pass
+
+    run()
 
 
 def check_property(student_fn, reference_fn, cases_strategy, *, name, reference, max_examples=30, quiet=False,
