@@ -1,6 +1,7 @@
 """The course as nbgrader sees it: run nbgrader's apps, regenerate release/, build submissions.
 
 Command line (from the repository root):
+    python -m autograder.course execute 01_to_categorical   # run a source notebook, store its outputs
     python -m autograder.course release          # regenerate release/ from source/ with nbgrader
     python -m autograder.course release --check  # exit 1 if release/ is not what nbgrader makes from source/
 """
@@ -103,13 +104,34 @@ def replace_in_answer(nb, grade_id, old, new):
     raise KeyError(f"no cell with grade_id {grade_id!r}")
 
 
+def execute_in_place(name, repo_root=REPO_ROOT):
+    """Run source/<name>/<name>.ipynb top to bottom in a fresh kernel and store its outputs (what nbval compares
+    against). No per-cell timestamps are stored: they would change every run and end up in release/."""
+    from nbclient import NotebookClient
+
+    path = Path(repo_root) / "source" / name / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     release = sub.add_parser("release", help="regenerate release/ from source/ with nbgrader")
     release.add_argument("--check", action="store_true", help="only compare; exit 1 if release/ is stale")
+    execute = sub.add_parser("execute", help="run source notebooks top to bottom and store their outputs")
+    execute.add_argument("assignments", nargs="*", help="default: every assignment")
     args = parser.parse_args(argv)
+    if args.command == "execute":
+        for name in args.assignments or assignments():
+            execute_in_place(name)
+            print(f"executed source/{name}/{name}.ipynb")
+        return 0
     if args.check:
         with tempfile.TemporaryDirectory(prefix="kbh-check-") as tmp:
             build_release(Path(tmp) / "release")
