@@ -87,7 +87,7 @@ def _value_hints_unchecked(got, expected, rtol, atol):
     if got.ndim == 2 and got.shape[0] == got.shape[1] and _matches(got.T, expected, rtol, atol, False):
         hints.append("It looks transposed: your [i, j] is Keras's [j, i].")
     denom = float(np.dot(e, e))
-    if e.size and denom > 0:
+    if e.size > 1 and denom > 0:  # with one element any two numbers differ by a factor: no hint
         factor = float(np.dot(g, e) / denom)
         if abs(factor - 1) > 1e-3 and abs(factor) > 1e-12 and _matches(g, factor * e, 1e-4, atol, False):
             hints.append(f"Off by a constant factor: your values are about {factor:.6g} times Keras's.")
