@@ -30,6 +30,9 @@ def seed_everything(seed=DEFAULT_SEED):
     import keras
     import tensorflow as tf
 
+    # In a Jupyter kernel TF's logger resets itself to INFO (with a stdout handler) the first time it logs;
+    # setting its level once TF is imported keeps retracing warnings and the like out of the notebook.
+    tf.get_logger().setLevel(logging.ERROR)
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
