@@ -35,7 +35,7 @@ def test_release_contains_no_solution_or_hidden_test(assignment, region):
     assert secret, "the source notebook should have this kind of region"
     text = (REPO_ROOT / "release" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
     release = nbformat.reads(text, as_version=4)
-    code = "\n".join(cell.source for cell in release.cells)
+    code = {line.strip() for cell in release.cells for line in cell.source.splitlines()}
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
     leaked = [line for line in secret if line in code and not line.startswith(("return", "raise", "#"))]
     assert leaked == []
