@@ -6,6 +6,7 @@ and C call it makes so that an answer that quietly calls Keras or TensorFlow is 
 `as_number` then accept only plain NumPy numbers: an object that compares equal to everything, or an ndarray
 subclass with its own `__eq__`, never reaches a comparison.
 """
+import functools
 import gc
 import importlib.util
 import os
@@ -21,6 +22,7 @@ from autograder.describe import describe_call, type_name
 _FORBIDDEN_PACKAGES = ("keras", "tensorflow", "tf_keras")
 
 
+@functools.lru_cache(maxsize=None)
 def _package_dirs(names):
     dirs = []
     for name in names:
