@@ -20,13 +20,15 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
-# Autograde runs each student's notebook in the grading sandbox (autograder/sandbox.py: bubblewrap, no network,
-# its own scratch folder, an unprivileged uid, limits on CPU time, memory, processes and file size), and a
-# notebook that crashes its kernel, loops or floods its output keeps the points it earned without stopping the
-# batch (autograder.nbgrader_plugins.ContainedExecute). If the sandbox cannot be built grading stops;
-# KBH_UNSANDBOXED=1 grades without it (unsafe; a warning is printed). nbgrader validate is not sandboxed.
+# Autograde splits each notebook (autograder/split.py): the student's code runs in a sandboxed answer kernel
+# (autograder/sandbox.py: bubblewrap, no network, its own scratch folder, an unprivileged uid, limits on CPU time,
+# memory, processes and file size; TensorFlow hidden unless the answers are Keras code), the setup and test cells
+# run in a separate trusted checker process that calls the student's functions with plain data. A notebook that
+# crashes its kernel, loops or floods its output keeps the points it earned without stopping the batch. If the
+# sandbox cannot be built grading stops; KBH_UNSANDBOXED=1 grades without it (unsafe; a warning is printed).
+# nbgrader validate is not split or sandboxed: it runs the notebook top to bottom, as the student does.
 c.Autograde.autograde_preprocessors = [
-    "autograder.nbgrader_plugins.ContainedExecute",
+    "autograder.nbgrader_plugins.SplitExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -34,7 +36,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.ContainedExecute.notebook_timeout = 1800          # seconds per notebook (c.Execute.timeout is per cell)
+c.SplitExecute.notebook_timeout = 1800              # seconds per notebook
+c.SplitExecute.cell_timeout = 120                   # seconds per answer cell
+c.SplitExecute.call_timeout = 60                    # seconds per call of a student's function by a check
 c.SandboxedKernelManager.cpu_seconds = 3600         # CPU seconds per notebook, all threads (raise on many cores)
 c.SandboxedKernelManager.memory_mb = 2048           # a TensorFlow kernel needs ~0.6 GB
 c.SandboxedKernelManager.processes = 512            # processes + threads of the sandbox uid

@@ -6,6 +6,8 @@ _MAX_SHOWN = 12
 
 def type_name(value):
     kind = type(value)
+    if getattr(kind, "_kbh_remote", False):  # autograder.split.Remote: say what it is in the answer kernel
+        return value._kbh_type
     module = kind.__module__
     return kind.__name__ if module in ("builtins", "__main__") else f"{module.split('.')[0]}.{kind.__name__}"
 

@@ -1,12 +1,14 @@
 """nbgrader preprocessors of this course. Each is small and does one job."""
 import json
+import os
 import re
-import time
+import subprocess
+import sys
+import tempfile
 
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
@@ -36,37 +38,32 @@ class HideHiddenTests(Preprocessor):
         return cell, resources
 
 
-# --- running a student's notebook: in the sandbox, with every fault contained -------------------------------
-
 def _error_output(ename, evalue):
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-class ContainedExecute(Execute):
-    """nbgrader's Execute, for `nbgrader autograde`: the kernel runs in the grading sandbox
-    (`autograder.sandbox.SandboxedKernelManager`) and no fault of one notebook stops the batch.
+# --- split grading: the answers in the sandbox, the checks in a trusted process ------------------------------
 
-    * The sandbox is checked before the first notebook; if it cannot be built, grading stops (SystemExit) with
-      the reason, unless the instructor opted out with KBH_UNSANDBOXED=1.
-    * A kernel that dies (memory limit, CPU-time limit, `os._exit`, a crash) fails the cell it was running
-      with `KernelDied` and every later code cell with `NotRun`, so the notebook keeps exactly the points of
-      the test cells that passed before. Plain nbgrader would drop the whole submission instead.
-    * A cell whose output never finishes arriving fails with `OutputTimeout`; the next cells still run.
-    * After `notebook_timeout` seconds the remaining cells are not run (`NotRun`).
-    * A cell keeps at most `max_output_bytes` of output (the rest is dropped, with a note), so a notebook
-      that prints megabytes cannot blow up the grader's memory or the feedback.
+class SplitExecute(NbGraderPreprocessor):
+    """The Execute step of `nbgrader autograde` for this course (see `autograder/split.py`): the student's
+    code runs in a sandboxed answer kernel, the setup and test cells (nbgrader's restored copies) run in a
+    separate trusted checker process, one per notebook, that calls the student's functions across the
+    sandbox's wall with plain data. The notebook gets every cell's outputs back for nbgrader to score; cells
+    tagged `demo` are not run.
+
+    * The sandbox is checked before the first notebook; if it cannot be built, grading stops (SystemExit),
+      unless the instructor opted out with KBH_UNSANDBOXED=1.
+    * A checker that fails or runs past `notebook_timeout` fails the cells it did not report (`NotRun`), so the
+      notebook keeps the points reported before; the batch goes on.
     """
 
-    notebook_timeout = Integer(1800, help="seconds for a whole notebook; later cells are not run").tag(config=True)
+    notebook_timeout = Integer(1800, help="seconds for a whole notebook").tag(config=True)
+    cell_timeout = Integer(120, help="seconds for one answer cell to run").tag(config=True)
+    call_timeout = Integer(60, help="seconds for one call of a student's function").tag(config=True)
+    max_restarts = Integer(3, help="answer kernel restarts per notebook after a crash").tag(config=True)
     max_output_bytes = Integer(200_000, help="output kept per cell (bytes)").tag(config=True)
 
-    def __init__(self, *args, **kwargs):
-        from autograder.sandbox import SandboxedKernelManager
-
-        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
-        super().__init__(*args, **kwargs)
-
-    def preprocess(self, nb, resources=None, km=None):
+    def preprocess(self, nb, resources):
         from autograder import sandbox
 
         if sandbox.opted_out():
@@ -77,43 +74,44 @@ class ContainedExecute(Execute):
             except sandbox.SandboxUnavailable as error:
                 self.log.critical("Grading stopped: the grading sandbox is not available: %s", error)
                 raise SystemExit(f"nbgrader autograde stopped: the grading sandbox is not available: {error}")
-        self._stopped = None
-        self._deadline = time.monotonic() + self.notebook_timeout
-        self._output_bytes = {}
-        return super().preprocess(nb, resources, km)
+        results, problem = self._run_checker(nb, resources)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            cell.outputs = [NotebookNode(o) for o in results.get(str(index), [])]
+            cell.execution_count = None
+            if problem and str(index) not in results and cell_is_graded(cell):
+                cell.outputs = [_error_output("NotRun", f"this cell was not run: {problem}")]
+        return nb, resources
 
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or not cell.source.strip():
-            return cell, resources
-        if self._stopped is None and time.monotonic() > self._deadline:
-            self._stopped = f"the notebook ran out of time ({self.notebook_timeout} s)"
-        if self._stopped is not None:
-            cell.outputs = [_error_output("NotRun", f"this cell was not run: {self._stopped}")]
-            return cell, resources
-        try:
-            return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self.log.warning("The kernel died in cell %s; the later cells are not run", index)
-            self._stopped = "the kernel died in an earlier cell"
-            cell.outputs.append(_error_output(
-                "KernelDied", "the kernel died while running this cell (memory or CPU-time limit, os._exit, a crash)"))
-        except CellTimeoutError as error:
-            self.log.warning("Cell %s: %s", index, str(error).splitlines()[0])
-            cell.outputs.append(_error_output("OutputTimeout", "the output of this cell did not finish in time"))
-        return cell, resources
+    def _job(self, nb, resources):
+        kernel_settings = {k: v for k, v in self.config.get("SandboxedKernelManager", {}).items()}
+        return {
+            "notebook": nb, "assignment": resources["nbgrader"]["assignment"],
+            "workdir": resources.get("metadata", {}).get("path") or os.getcwd(), "course_root": os.getcwd(),
+            "kernel_settings": kernel_settings, "cell_timeout": self.cell_timeout, "call_timeout": self.call_timeout,
+            "max_restarts": self.max_restarts, "max_output_bytes": self.max_output_bytes,
+        }
 
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        if msg.get("msg_type") == "error":
-            content["evalue"] = str(content.get("evalue", ""))[:2000]
-            content["traceback"] = [line[:2000] for line in content.get("traceback", [])[-60:]]
-            return super().output(outs, msg, display_id, cell_index)
-        size = len(json.dumps(content, default=str))
-        used = self._output_bytes.get(cell_index, 0)
-        self._output_bytes[cell_index] = used + size
-        if used + size <= self.max_output_bytes:
-            return super().output(outs, msg, display_id, cell_index)
-        if used <= self.max_output_bytes:
-            note = f"\n... output truncated by the grader (more than {self.max_output_bytes} bytes) ...\n"
-            outs.append(NotebookNode(output_type="stream", name="stdout", text=note))
-        return None
+    def _run_checker(self, nb, resources):
+        """({cell index as str: outputs}, None or why some cells have no outputs)."""
+        with tempfile.TemporaryDirectory(prefix="kbh-checker-") as folder:
+            job_path, result_path = os.path.join(folder, "job.json"), os.path.join(folder, "result.json")
+            with open(job_path, "w") as file:
+                json.dump(self._job(nb, resources), file)
+            try:
+                completed = subprocess.run([sys.executable, "-m", "autograder.split", job_path, result_path],
+                                           capture_output=True, text=True, timeout=self.notebook_timeout)
+            except subprocess.TimeoutExpired:
+                return {}, f"the notebook ran out of time ({self.notebook_timeout} s)"
+            for line in completed.stderr.splitlines()[-200:]:
+                self.log.info("%s", line)
+            if completed.returncode != 0 or not os.path.exists(result_path):
+                return {}, f"the grader's checker failed (exit code {completed.returncode}); see the grader's log"
+            with open(result_path) as file:
+                return json.load(file), None
+
+
+def cell_is_graded(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade"))

@@ -1,7 +1,8 @@
 """The grading sandbox: the kernel that runs a student's notebook under `nbgrader autograde` is locked in.
 
 nbgrader starts one kernel per notebook through a jupyter_client kernel manager. `SandboxedKernelManager` (the
-one `autograder.nbgrader_plugins.ContainedExecute` uses, see nbgrader_config.py) starts that kernel as
+one split grading's answer kernel uses: `autograder/split.py`, started by `autograder.nbgrader_plugins.SplitExecute`,
+see nbgrader_config.py) starts that kernel as
 
     python -m autograder.sandbox launch ...   # sets resource limits, joins a memory cgroup, then execs:
       bwrap ...                               # new mount, pid, network, ipc and uts namespaces, then:
@@ -82,7 +83,7 @@ class Limits:
     cpu_seconds   CPU time of the kernel process, all its threads together (RLIMIT_CPU; SIGKILL 5 s later). A
                   backstop for loops that ignore the interrupt: TensorFlow spends CPU seconds on every core at
                   once, so on a machine with many cores raise it; the wall-clock limits are nbgrader's per-cell
-                  `Execute.timeout` and `ContainedExecute.notebook_timeout`.
+                  `SplitExecute.cell_timeout`, `call_timeout` and `notebook_timeout`.
     memory_mb     resident memory of everything in the sandbox (cgroup v1 memory.limit_in_bytes), when the
                   memory controller is writable. A TensorFlow kernel needs about 0.6 GB after a small fit.
     address_mb    virtual address space (RLIMIT_AS), used only without a memory cgroup: TensorFlow reserves far

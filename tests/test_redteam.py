@@ -22,16 +22,26 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import sandbox
 from autograder.course import REPO_ROOT, generate_assignments, make_course, run_nbgrader, solved_submission
-from redteam.cases import ASSIGNMENT, CASES, FULL, INNOCENT, NOTEBOOK, solved_only, trimmed
+from redteam.cases import ASSIGNMENT, CASES, CHEATS, FULL, INNOCENT, NOTEBOOK, solved_only, trimmed
 
 pytestmark = pytest.mark.skipif(sandbox.opted_out(), reason="KBH_UNSANDBOXED=1: the sandbox is switched off")
 
-# Small limits so the bank runs in a few minutes: the setup cell (which imports TensorFlow) gets 120 s, every
-# other cell 20 s; a kernel needs about 10 CPU seconds for the whole trimmed notebook, so 40 leaves room.
+# Small limits so the bank runs in a few minutes: 20 s per answer cell and per call of a student's function,
+# 300 s per notebook, 40 CPU seconds per answer kernel (it needs about 2 without TensorFlow).
 BANK_CONFIG = """
-c.Execute.timeout_func = lambda cell: 120 if cell.metadata.get("nbgrader", {}).get("grade_id") == "setup" else 20
-c.ContainedExecute.notebook_timeout = 300
+c.SplitExecute.cell_timeout = 20
+c.SplitExecute.call_timeout = 20
+c.SplitExecute.notebook_timeout = 300
 c.SandboxedKernelManager.cpu_seconds = 40
+"""
+# Plain nbgrader: its own Execute step (the checks run in the student's kernel), no sandbox.
+PLAIN_CONFIG = """
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute", "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 """
 PROBE_STUDENT = "probe"
 PWNED = "kbh-redteam-pwned.txt"
@@ -126,10 +136,10 @@ def write_submission(root, student, files):
             nbformat.write(content, folder / name)
 
 
-def new_course(base):
+def new_course(base, config=BANK_CONFIG):
     root = make_course(base)
-    with open(root / "nbgrader_config.py", "a") as config:
-        config.write(BANK_CONFIG)
+    with open(root / "nbgrader_config.py", "a") as file:
+        file.write(config)
     generate_assignments(root, [ASSIGNMENT])
     release = nbformat.read(root / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
     source = nbformat.read(root / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
@@ -144,7 +154,7 @@ def bank(tmp_path_factory):
     reached_before = listener.accepted
     for student in INNOCENT:
         write_submission(root, student, solved_only(solved, release))
-    for case in CASES:
+    for case in CASES + CHEATS:
         write_submission(root, case.student, case.build(solved, release))
     code, probes = probe_code(root, listener.port)
     probed = trimmed(solved)
@@ -201,9 +211,11 @@ def test_the_batch_finishes_and_reports_only_the_unreadable_notebooks(bank):
     text = log(bank)
     failed = {line.split("for student '")[1].split("'")[0] for line in text.splitlines()
               if "There was an error processing assignment '" in line}
-    assert failed == {"not-json", "empty-file"}, text[-3000:]
+    refused = {c.student for c in CHEATS if c.expected is None}  # nbgrader refuses tampered metadata
+    assert failed == {"not-json", "empty-file"} | refused, text[-3000:]
     graded = {p.parts[-3] for p in (bank["root"] / "autograded").glob(f"*/{ASSIGNMENT}/{NOTEBOOK}")}
-    assert graded >= set(INNOCENT) | {PROBE_STUDENT} | {c.student for c in CASES if c.expected is not None}
+    assert graded >= (set(INNOCENT) | {PROBE_STUDENT} | {c.student for c in CASES if c.expected is not None}
+                      | {c.student for c in CHEATS if c.expected is not None})
 
 
 def test_submitted_is_untouched(bank):
@@ -238,10 +250,20 @@ def test_output_flood_is_capped(bank):
     assert "output truncated by the grader" in flooded.read_text(encoding="utf-8")
 
 
-def test_dead_kernel_marks_the_remaining_cells(bank):
-    graded = nbformat.read(bank["root"] / "autograded" / "os-exit" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    names = [o.get("ename") for c in graded.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert "KernelDied" in names and "NotRun" in names
+def errors_by_cell(bank, student):
+    graded = nbformat.read(bank["root"] / "autograded" / student / ASSIGNMENT / NOTEBOOK, as_version=4)
+    return {c.metadata.get("nbgrader", {}).get("grade_id"): [o.get("ename") for o in c.get("outputs", [])
+                                                             if o.get("output_type") == "error"]
+            for c in graded.cells if c.cell_type == "code"}
+
+
+def test_dead_kernel_costs_only_the_cell_that_killed_it(bank):
+    """os._exit in the from_categorical answer: that cell says KernelDied, a new kernel runs the other answers,
+    and only from_categorical's checks fail (the function was never defined)."""
+    errors = errors_by_cell(bank, "os-exit")
+    assert errors["from_categorical_answer"] == ["KernelDied"]
+    assert errors["from_categorical_check"] == ["NameError"]
+    assert errors["to_categorical_check"] == [] and errors["to_categorical_hidden"] == []
 
 
 def test_no_sandbox_is_left_behind(bank):
@@ -290,9 +312,35 @@ def test_opting_out_grades_unsandboxed_with_a_warning(small_course):
 def test_an_interrupted_loop_lets_the_notebook_go_on(bank):
     """The per-cell timeout interrupts the loop (through the kernel's control channel: a signal would hit
     bubblewrap), and the next cells run in the same kernel: they fail only because the answer never ran."""
-    graded = nbformat.read(bank["root"] / "autograded" / "infinite-loop" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    errors = {c.metadata.get("nbgrader", {}).get("grade_id"): [o.get("ename") for o in c.get("outputs", [])
-                                                              if o.get("output_type") == "error"]
-              for c in graded.cells if c.cell_type == "code"}
-    assert "KeyboardInterrupt" in errors["from_categorical_answer"] or "CellTimeoutError" in errors["from_categorical_answer"]
+    errors = errors_by_cell(bank, "infinite-loop")
+    assert errors["from_categorical_answer"] == ["Timeout"]
     assert errors["from_categorical_check"] == ["NameError"]
+    assert errors["to_categorical_check"] == []
+
+
+# --- cheats ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cheat", CHEATS, ids=lambda c: c.student)
+def test_each_cheat_earns_nothing(bank, cheat):
+    score = total_score(bank["root"], cheat.student)
+    assert score in ((None, 0.0) if cheat.expected is None else (cheat.expected,)), log(bank)[-3000:]
+
+
+@pytest.fixture(scope="module")
+def plain_bank(tmp_path_factory):
+    """The same cheats graded by plain nbgrader (its Execute: the checks run in the student's own kernel)."""
+    root, solved, release = new_course(tmp_path_factory.mktemp("plain") / "course", PLAIN_CONFIG)
+    write_submission(root, INNOCENT[0], solved_only(solved, release))
+    for cheat in CHEATS:
+        write_submission(root, cheat.student, cheat.build(solved, release))
+    result = run_nbgrader(["autograde", ASSIGNMENT, "--create"], root, timeout=1200)
+    return {"root": root, "result": result}
+
+
+@pytest.mark.parametrize("cheat", CHEATS, ids=lambda c: c.student)
+def test_what_each_cheat_earns_under_plain_nbgrader(plain_bank, cheat):
+    """Shows which cheats pay without this course's grading (README, security section): `plain` is FULL for
+    those, and the honest score for those plain nbgrader or the checks themselves already stop."""
+    assert total_score(plain_bank["root"], INNOCENT[0]) == FULL
+    score = total_score(plain_bank["root"], cheat.student)
+    assert score in ((None, 0.0) if cheat.plain is None else (cheat.plain,)), log(plain_bank)[-3000:]

@@ -750,8 +750,25 @@ def check_predict_mlp_rejects(predict_mlp, bad_inputs=PREDICT_MLP_INVALID):
     print(f"\u2713 predict_mlp raises ValueError on all {len(bad_inputs)} invalid inputs.")
 
 
-def check_predict_mlp_on_model(predict_mlp, model, x):
-    """predict_mlp(x, model.get_weights(), <the model's activation names>) against model.predict(x, verbose=0).
+def cluster_mlp(seed=0, n=300):
+    """The notebook's seed MLP (20 -> 64 relu -> 64 relu -> 10 softmax) with Keras's initial weights, and n
+    samples of ten Gaussian clusters like the notebook's: (model, x). Built here, in the checks, so that grading never depends on the notebook's demo
+    cells (they do not run when a notebook is graded)."""
+    import keras
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(10, 20))
+    y = rng.integers(0, 10, size=n)
+    x = (centres[y] + rng.normal(scale=0.6, size=(n, 20))).astype("float32")
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(20,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+    return model, x
+
+
+def check_predict_mlp_on_model(predict_mlp, model=None, x=None):
+    """predict_mlp(x, model.get_weights(), <the model's activation names>) against model.predict(x, verbose=0);
+    by default on `cluster_mlp()`.
 
     model.predict computes in float32 (about 1.2e-7 relative error per operation, a few hundred operations per
     output through three layers of at most 64 inputs), so RTOL = 1e-5 holds for a correct float32 or float64
@@ -760,6 +777,8 @@ def check_predict_mlp_on_model(predict_mlp, model, x):
     """
     import keras
 
+    if model is None:
+        model, x = cluster_mlp()
     names = []
     for layer in model.layers:
         if not isinstance(layer, keras.layers.Dense):

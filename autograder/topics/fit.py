@@ -247,6 +247,31 @@ def make_optimizer(spec):
     return GivenOptimizer(spec)
 
 
+# The given helpers as split grading's answer kernel asks for them (autograder/answer_kernel.py has the
+# stand-ins): the learner's training loop runs in the sandbox, these run in the checker.
+_GIVEN_OPTIMIZERS = {}
+
+
+def _callback_make_optimizer(spec):
+    handle = len(_GIVEN_OPTIMIZERS) + 1
+    _GIVEN_OPTIMIZERS[handle] = make_optimizer(spec)
+    return handle
+
+
+def _callback_optimizer_step(handle, weights, grads):
+    if handle not in _GIVEN_OPTIMIZERS:
+        raise ValueError("no such optimizer; make one with make_optimizer(spec)")
+    return _GIVEN_OPTIMIZERS[handle].step(weights, grads)
+
+
+CALLBACKS = {
+    "fit.loss_and_gradient": lambda *args: list(loss_and_gradient(*args)),
+    "fit.regularization": lambda *args: list(regularization(*args)),
+    "fit.make_optimizer": _callback_make_optimizer,
+    "fit.optimizer_step": _callback_optimizer_step,
+}
+
+
 # --- small NumPy tools for the references and checks --------------------------------------------------------
 
 def _as_list_of_arrays(result, name, count):

@@ -2,8 +2,9 @@
 
 Every case is one student in one `nbgrader autograde` batch of 01_to_categorical (8 points: to_categorical
 2 + 2 + 2, from_categorical 1 + 1). A fault is put in the `from_categorical` answer where that makes sense, so
-the notebook must keep the 6 points it honestly earned before the fault and lose the 2 after it.
-`tests/test_redteam.py` builds and grades them all, with two innocent students around them.
+the notebook must keep the 6 points it honestly earned and lose the 2 of the exercise the fault touches.
+`CHEATS` pair a wrong answer with a trick that would hide it; each also says what it earns under plain
+nbgrader. `tests/test_redteam.py` builds and grades them all, with two innocent students around them.
 
 `build(solved, release)` returns {file name: notebook (NotebookNode), bytes, or None to leave the file out}
 for the student's submitted/<student>/01_to_categorical/ folder. `expected` is the total score, or None when
@@ -30,7 +31,7 @@ class Case:
     what: str
     build: typing.Callable
     expected: typing.Optional[float]
-    nbgrader_alone: str  # what plain nbgrader (no sandbox, no ContainedExecute) does with it
+    nbgrader_alone: str  # what plain nbgrader (its own Execute, no sandbox) does with it
 
 
 def trimmed(nb):
@@ -137,3 +138,201 @@ CASES = [
 ]
 
 INNOCENT = ["aaa-innocent", "zzz-innocent"]  # graded first and last in the batch
+
+
+# --- cheats: code in an answer cell that tries to earn points it did not ---------------------------------------
+
+# A from_categorical that rejects what it must (the ValueError checks pass) but returns wrong labels: honestly it
+# earns nothing of from_categorical (6 of 8 points in all).
+WRONG_FROM_CATEGORICAL = """
+def from_categorical(one_hot):
+    scores = np.asarray(one_hot, dtype=np.float64)
+    if scores.ndim == 0 or scores.shape[-1] == 0:
+        raise ValueError(f"expected an array whose last axis holds the classes; got shape {scores.shape}")
+    if np.isnan(scores).any():
+        raise ValueError("the scores contain NaN")
+    return np.zeros(scores.shape[:-1], dtype=np.int64)
+"""
+
+
+def with_wrong_answer(cheat, place="before"):
+    """A builder: the solved notebook whose from_categorical answer is WRONG_FROM_CATEGORICAL with `cheat`."""
+    def build(solved, release):
+        nb = trimmed(solved)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == ANSWER:
+                parts = [cheat.strip(), WRONG_FROM_CATEGORICAL.strip()]
+                cell.source = "\n\n".join(parts if place == "before" else parts[::-1]) + "\n"
+        return {NOTEBOOK: nb}
+    return build
+
+
+def with_code_after(code, answer):
+    """A builder: the solved notebook whose `answer` cell ends with `code`."""
+    def build(solved, release):
+        nb = trimmed(solved)
+        grade_cell(nb.cells, answer).source += "\n\n" + code.strip() + "\n"
+        return {NOTEBOOK: nb}
+    return build
+
+
+def with_cells_changed(change):
+    """A builder: the solved notebook with the wrong from_categorical, then `change(cells)` applied."""
+    def build(solved, release):
+        nb = with_wrong_answer("")(solved, release)[NOTEBOOK]
+        change(nb.cells)
+        return {NOTEBOOK: nb}
+    return build
+
+
+def grade_cell(cells, grade_id):
+    return next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _edit_tests(cells):
+    grade_cell(cells, "from_categorical_check").source = "pass"
+    grade_cell(cells, "from_categorical_hidden").source = "print('all good')"
+
+
+def _delete_tests(cells):
+    cells[:] = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                not in ("from_categorical_check", "from_categorical_hidden")]
+
+
+def _more_points(cells):
+    grade_cell(cells, "from_categorical_check").metadata["nbgrader"]["points"] = 100
+
+
+def _ungraded_hidden(cells):
+    hidden = grade_cell(cells, "from_categorical_hidden").metadata["nbgrader"]
+    hidden["grade"] = False  # no longer a test cell, if nbgrader believed it
+    hidden["locked"] = False
+
+
+PATCH_NUMPY = """
+import numpy as np
+_honest_zeros = np.zeros
+np.argmax = lambda a, axis=None, **kw: _honest_zeros(np.shape(a)[:-1], dtype=np.int64)   # the reference is argmax
+np.testing.assert_allclose = lambda *args, **kwargs: None
+np.testing.assert_array_equal = lambda *args, **kwargs: None
+"""
+PATCH_CHECKS = """
+import autograder.student, autograder.compare
+check_from_categorical = lambda *args, **kwargs: print("\u2713 from_categorical matches")
+autograder.student.expect_value_error = lambda *args, **kwargs: None
+autograder.compare.compare_arrays = lambda *args, **kwargs: None
+"""
+# The wrong to_categorical shifts every label by one; the patch makes Keras's reference shift them too.
+PATCH_KERAS_REFERENCE = """
+import keras as _keras
+_honest = _keras.utils.to_categorical
+_keras.utils.to_categorical = lambda y, num_classes=None: np.roll(_honest(y, num_classes), 1, axis=-1)
+_mine = to_categorical
+to_categorical = lambda y, num_classes=None: np.roll(_mine(y, num_classes), 1, axis=-1)
+"""
+KERAS_WITH_WATCH_OFF = """
+import contextlib, keras
+import autograder.student
+class _Blind:
+    offender, tampered = None, False
+    def __enter__(self): return self
+    def __exit__(self, *exc): return False
+autograder.student.KerasWatch = _Blind
+def from_categorical(one_hot):
+    scores = np.asarray(one_hot, dtype=np.float64)
+    if scores.ndim == 0 or scores.shape[-1] == 0 or np.isnan(scores).any():
+        raise ValueError("bad scores")
+    return np.asarray(keras.ops.argmax(scores, axis=-1))    # Keras does the work
+"""
+KERAS_INSIDE = """
+def from_categorical(one_hot):
+    import keras
+    scores = np.asarray(one_hot, dtype=np.float64)
+    if scores.ndim == 0 or scores.shape[-1] == 0 or np.isnan(scores).any():
+        raise ValueError("bad scores")
+    return np.asarray(keras.ops.argmax(scores, axis=-1))
+"""
+LYING_OBJECTS = """
+class _Liar(np.ndarray):
+    def __eq__(self, other): return np.ones(np.shape(other), dtype=bool)
+    def __ne__(self, other): return np.zeros(np.shape(other), dtype=bool)
+class _Anything:
+    def __eq__(self, other): return True
+    def __array__(self, dtype=None, copy=None): return np.zeros(1)
+_wrong = from_categorical
+def from_categorical(one_hot):
+    result = _wrong(one_hot)
+    return result.view(_Liar) if result.ndim else _Anything()
+"""
+BRANCH_ON_NBGRADER = """
+import os
+if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+    check_from_categorical = lambda *args, **kwargs: None
+    import autograder.student
+    autograder.student.expect_value_error = lambda *args, **kwargs: None
+"""
+SWALLOW_WITH_HANDLER = """
+get_ipython().set_custom_exc((BaseException,), lambda shell, etype, evalue, tb, tb_offset=None: None)
+"""
+SWALLOW_WITH_SHOWTRACEBACK = """
+_shell = get_ipython()
+_shell.showtraceback = lambda *args, **kwargs: None
+_shell._showtraceback = lambda *args, **kwargs: None
+"""
+FAKE_ANSWER_KERNEL = """
+# Split grading's own machinery in the answer kernel, made to report success for every call.
+try:
+    import autograder.answer_kernel as _ak
+    _honest_serve = _ak.serve
+    def _serve(request_path, response_path, namespace):
+        namespace["from_categorical"] = lambda one_hot: np.argmax(one_hot, axis=-1) if False else None
+        return _honest_serve(request_path, response_path, namespace)
+    _ak.serve = _serve
+except ImportError:
+    pass
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Cheat:
+    student: str
+    what: str
+    build: typing.Callable
+    expected: typing.Optional[float]  # what it earns here (None: nbgrader records no score for it)
+    plain: typing.Optional[float]     # what it earns under plain nbgrader (its Execute, no sandbox), same checks
+    note: str
+
+
+CHEATS = [
+    Cheat("cheat-patch-numpy", "replaces np.argmax (the reference) and numpy.testing",
+          with_wrong_answer(PATCH_NUMPY), TO_CATEGORICAL_ONLY, FULL, "pays: the reference runs in the student's process"),
+    Cheat("cheat-patch-checks", "replaces the check function and autograder's comparisons",
+          with_wrong_answer(PATCH_CHECKS), TO_CATEGORICAL_ONLY, FULL, "pays"),
+    Cheat("cheat-patch-keras", "makes keras.utils.to_categorical return its own wrong labels",
+          with_code_after(PATCH_KERAS_REFERENCE, "to_categorical_answer"), 4.0, FULL, "pays"),
+    Cheat("cheat-keras-inside", "computes the answer with keras.ops.argmax",
+          with_wrong_answer(KERAS_INSIDE, place="after"), TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY,
+          "caught by the checks' Keras watch"),
+    Cheat("cheat-keras-watch-off", "switches the Keras watch off, then computes with Keras",
+          with_wrong_answer(KERAS_WITH_WATCH_OFF, place="after"), TO_CATEGORICAL_ONLY, FULL, "pays"),
+    Cheat("cheat-lying-objects", "returns an ndarray subclass whose == is always true, or an object equal to all",
+          with_wrong_answer(LYING_OBJECTS, place="after"), TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY,
+          "caught by the checks (plain arrays only)"),
+    Cheat("cheat-branch-on-nbgrader", "patches the checks only when NBGRADER_EXECUTION says it is graded",
+          with_wrong_answer(BRANCH_ON_NBGRADER), TO_CATEGORICAL_ONLY, FULL, "pays (and passes validate honestly)"),
+    Cheat("cheat-custom-exception-handler", "IPython's set_custom_exc swallows every error of later cells",
+          with_wrong_answer(SWALLOW_WITH_HANDLER), TO_CATEGORICAL_ONLY, FULL, "pays: failed checks leave no error"),
+    Cheat("cheat-showtraceback", "IPython's showtraceback replaced by a function that shows nothing",
+          with_wrong_answer(SWALLOW_WITH_SHOWTRACEBACK), TO_CATEGORICAL_ONLY, FULL, "pays"),
+    Cheat("cheat-fake-answer-kernel", "patches split grading's own serve() in the answer kernel",
+          with_wrong_answer(FAKE_ANSWER_KERNEL), TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY, "nothing to patch"),
+    Cheat("cheat-edit-tests", "replaces the from_categorical test cells' code", with_cells_changed(_edit_tests),
+          TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY, "caught: nbgrader restores test cells from the gradebook"),
+    Cheat("cheat-delete-tests", "deletes the from_categorical test cells", with_cells_changed(_delete_tests),
+          TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY, "caught: a missing test cell scores 0"),
+    Cheat("cheat-points", "100 points on a test cell", with_cells_changed(_more_points),
+          TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY, "caught: nbgrader restores the points"),
+    Cheat("cheat-ungraded-hidden", "the hidden test cell's metadata says it is not graded",
+          with_cells_changed(_ungraded_hidden), None, None,
+          "caught: nbgrader refuses the notebook (reported as an error for that student, no score)"),
+]

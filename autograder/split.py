@@ -1,0 +1,583 @@
+"""Split grading: the student's code and the checks never share a process.
+
+`nbgrader autograde` (through `autograder.nbgrader_plugins.SplitExecute`) starts this module as a separate,
+trusted process per notebook: `python -m autograder.split JOB RESULT`. It
+
+1. starts the student's **answer kernel** in the grading sandbox (`autograder.sandbox`) and runs there the
+   answer cells and the other code cells of the notebook, except the setup cell, the test cells and cells tagged
+   `demo` (Keras demonstrations that grade nothing). Unless the notebook's answers are Keras code (notebook 00),
+   TensorFlow and Keras are not even visible in that sandbox: an answer cannot call them, however it patches
+   the interpreter;
+2. runs the setup cell and every test cell itself, from nbgrader's restored copy (the student cannot have
+   changed them), with each name the answers defined replaced by a `Remote`: calling it sends plain data into
+   the answer kernel (`autograder.wire`) and brings the result back as plain data. Monkeypatching NumPy, the
+   checks, the Keras reference, `sys.excepthook` or IPython in the answer kernel changes nothing here, and an
+   object that lies about equality stays in the kernel (the check sees a `Remote`, which is no array);
+3. writes every cell's outputs to RESULT (JSON) for SplitExecute to put into the notebook nbgrader scores.
+
+A fault of the student's code (a loop, `os._exit`, a memory bomb) fails the calls that ran into it; the kernel
+is restarted (at most `max_restarts` times) for the remaining checks.
+"""
+import builtins
+import contextlib
+import io
+import json
+import os
+import secrets
+import stat
+import sys
+import threading
+import time
+import traceback
+
+from autograder import wire
+
+SETUP_ID = "setup"
+DEMO_TAG = "demo"
+KERAS_ANSWERS = frozenset({"00_workflow"})  # notebooks whose answers are Keras code (they build models)
+_EXCEPTIONS = {name: value for name, value in vars(builtins).items()
+               if isinstance(value, type) and issubclass(value, Exception)}
+
+
+class AnswerKernelError(BaseException):
+    """The answer kernel did not answer: it died, ran out of time, or wrote no valid answer.
+
+    A BaseException, like KeyboardInterrupt, so that it ends the whole check at once: `call_student` must not
+    report it as the student's exception, and hypothesis must not shrink (call again and again) after it."""
+
+
+# --- the notebook's cells --------------------------------------------------------------------------------------
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_test_cell(cell):
+    meta = nbgrader_meta(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_setup_cell(cell):
+    return cell.get("cell_type") == "code" and nbgrader_meta(cell).get("grade_id") == SETUP_ID
+
+
+def is_demo_cell(cell):
+    return DEMO_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def source_of(cell):
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def answer_kernel_cells(cells):
+    """Indices of the cells the answer kernel runs: every code cell but the setup, test and demo cells."""
+    return [i for i, cell in enumerate(cells) if cell.get("cell_type") == "code" and source_of(cell).strip()
+            and not (is_setup_cell(cell) or is_test_cell(cell) or is_demo_cell(cell))]
+
+
+# --- safe files in the exchange folder (the kernel owns that folder and may plant links or pipes there) ------
+
+def read_untrusted(path, limit=wire.MAX_BYTES):
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            raise wire.WireError("not a regular file of acceptable size")
+        chunks, size = [], 0
+        while size < info.st_size:
+            chunk = os.read(fd, min(1 << 20, info.st_size - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def write_new(path, data):
+    """Write `data` to a new file (O_EXCL: never through a link the kernel planted) under a random name, then
+    rename it to `path` (atomic: the kernel, polling for `path`, never sees half a file). Raises FileExistsError
+    if `path` exists already."""
+    path = os.fspath(path)
+    if os.path.lexists(path):
+        raise FileExistsError(path)
+    temporary = f"{path}.{secrets.token_hex(8)}.part"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+    os.rename(temporary, path)
+
+
+# --- the answer kernel, driven from here -------------------------------------------------------------------------
+
+def _answer_kernel_client_class():
+    from nbclient import NotebookClient
+
+    class AnswerKernelClient(NotebookClient):
+        """nbclient's client with a cap on what one cell may print."""
+
+        def output(self, outs, msg, display_id, cell_index):
+            content = msg.get("content", {})
+            if msg.get("msg_type") == "error":
+                content["evalue"] = str(content.get("evalue", ""))[:2000]
+                content["traceback"] = [line[:2000] for line in content.get("traceback", [])[-60:]]
+                return super().output(outs, msg, display_id, cell_index)
+            size = len(json.dumps(content, default=str))
+            used = self.output_bytes.get(cell_index, 0)
+            self.output_bytes[cell_index] = used + size
+            if used + size <= self.max_output_bytes:
+                return super().output(outs, msg, display_id, cell_index)
+            if used <= self.max_output_bytes:
+                outs.append({"output_type": "stream", "name": "stdout",
+                             "text": f"\n... output truncated by the grader (more than {self.max_output_bytes} bytes) ...\n"})
+            return None
+
+    return AnswerKernelClient
+
+
+def hidden_packages(names=("tensorflow", "keras", "tf_keras", "tensorboard")):
+    """The folders of TensorFlow and Keras, hidden from the answer kernel of a NumPy-only notebook."""
+    import importlib.util
+
+    folders = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            folders.extend(os.path.realpath(p) for p in spec.submodule_search_locations)
+    return folders
+
+
+class AnswerKernel:
+    """The student's kernel in the sandbox: runs the answer cells, then answers calls (`call`, `getattr`)."""
+
+    def __init__(self, nb, job, log=None):
+        self.nb = nb
+        self.job = job
+        self.log = log or (lambda message: None)
+        self.keras_answers = job["assignment"] in KERAS_ANSWERS
+        self.cell_indices = answer_kernel_cells(nb["cells"])
+        self.cell_outputs = {}
+        self.skip = set()  # cells that killed the kernel: not run again after a restart
+        self.restarts = 0
+        self.client = None
+        self.exchange = None
+        self._callbacks = None
+
+    # lifecycle
+
+    def start(self):
+        import nbformat
+
+        from autograder.sandbox import SandboxedKernelManager
+
+        settings = dict(self.job.get("kernel_settings", {}))
+        if not self.keras_answers:
+            settings["extra_hidden"] = list(settings.get("extra_hidden", [])) + hidden_packages()
+        km = SandboxedKernelManager(kernel_name="python3", course_root=self.job["course_root"], **settings)
+        scratch_nb = nbformat.v4.new_notebook()
+        scratch_nb.cells = [nbformat.v4.new_code_cell("")]
+        client_class = _answer_kernel_client_class()
+        self.client = client_class(scratch_nb, km=km, timeout=self.job["cell_timeout"], allow_errors=True,
+                                   interrupt_on_timeout=True, kernel_name="python3",
+                                   resources={"metadata": {"path": self.job["workdir"]}})
+        self.client.output_bytes = {}
+        self.client.max_output_bytes = self.job.get("max_output_bytes", 200_000)
+        self.client.reset_execution_trackers()
+        self.client.start_new_kernel(cwd=self.job["workdir"])
+        self.client.start_new_kernel_client()
+        self.exchange = self._make_exchange()
+        self._run(self.prelude(), None)
+        for index in self.cell_indices:
+            if index in self.skip:
+                continue
+            try:
+                outputs = self._run(source_of(self.nb["cells"][index]), index)
+            except AnswerKernelError as error:
+                # A kernel that timed out may still be spinning (a loop that swallows KeyboardInterrupt): always
+                # start afresh, without this cell.
+                self.cell_outputs[index] = [error_output("KernelDied" if "died" in str(error) else "Timeout",
+                                                         f"this cell was stopped: {error}")]
+                self.skip.add(index)
+                return self.restart()
+            self.cell_outputs[index] = outputs
+        return self
+
+    def _make_exchange(self):
+        from autograder.sandbox import chown_tree, sandbox_user
+
+        workspace = getattr(self.client.km, "_workspace", None)
+        base = workspace.scratch if workspace is not None else self.job["workdir"]
+        folder = os.path.join(str(base), f".exchange-{secrets.token_hex(8)}")
+        os.mkdir(folder, 0o700)
+        if workspace is not None:
+            chown_tree(folder, sandbox_user())
+        return folder
+
+    def prelude(self):
+        from autograder.answer_kernel import answer_imports
+
+        setup = source_of(next((c for c in self.nb["cells"] if is_setup_cell(c)), {"source": ""}))
+        lines = ["import os as _kbh_os", f"_kbh_os.environ['KBH_EXCHANGE'] = {self.exchange!r}"]
+        if self.keras_answers:
+            lines.append("_kbh_os.environ['KBH_KERAS_ANSWERS'] = '1'")
+            lines.append(setup)
+        else:
+            lines += ["import random as _kbh_random, numpy as _kbh_np", "_kbh_random.seed(0); _kbh_np.random.seed(0)",
+                      "_kbh_np.set_printoptions(precision=4, suppress=True, linewidth=110)",
+                      answer_imports(setup),
+                      "from autograder.answer_kernel import given_helpers as _kbh_given",
+                      f"globals().update(_kbh_given({setup!r}))"]
+        return "\n".join(lines)
+
+    def restart(self):
+        self.stop()
+        self.restarts += 1
+        if self.restarts > self.job.get("max_restarts", 3):
+            raise AnswerKernelError("the answer kernel died too often; the remaining checks are not run")
+        self.log(f"restarting the answer kernel ({self.restarts})")
+        return self.start()
+
+    def stop(self):
+        if self.client is not None:
+            try:
+                self.client._cleanup_kernel()
+            except Exception as error:  # noqa: BLE001 (a dead kernel may fail to shut down cleanly)
+                self.log(f"answer kernel cleanup: {error}")
+            self.client = None
+
+    def _alive(self):
+        from jupyter_core.utils import run_sync
+
+        try:
+            return self.client is not None and self.client.km is not None and run_sync(self.client.km.is_alive)()
+        except Exception:  # noqa: BLE001
+            return False
+
+    # running code
+
+    def _run(self, source, index, timeout=None):
+        """Run `source` in the kernel; its outputs. Raises AnswerKernelError when the kernel dies or times out."""
+        import nbformat
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+        cell = nbformat.v4.new_code_cell(source)
+        self.client.nb.cells[0] = cell
+        self.client.output_bytes = {}
+        self.client.timeout = timeout or self.job["cell_timeout"]
+        try:
+            self.client.execute_cell(cell, 0)
+        except DeadKernelError:
+            raise AnswerKernelError("the kernel died (memory or CPU-time limit, os._exit, a crash)") from None
+        except CellTimeoutError:
+            raise AnswerKernelError(f"it did not finish within {self.client.timeout} s") from None
+        except Exception as error:  # noqa: BLE001 (nbclient reports a dead or hung kernel in several ways)
+            if not self._alive():
+                raise AnswerKernelError("the kernel died (memory or CPU-time limit, os._exit, a crash)") from None
+            raise AnswerKernelError(f"the kernel failed: {type(error).__name__}: {error}") from None
+        return [dict(o) for o in cell.outputs]
+
+    def request(self, message, resolve_ref):
+        """Send one request (see answer_kernel.serve) and return the decoded response dict."""
+        if self.client is None:
+            raise AnswerKernelError("the answer kernel is not running (it died too often)")
+        token = secrets.token_hex(12)
+        request_path = os.path.join(self.exchange, f"{token}.request")
+        response_path = os.path.join(self.exchange, f"{token}.response")
+        write_new(request_path, wire.dumps(message))
+        code = (f"__import__('autograder.answer_kernel', fromlist=['serve']).serve("
+                f"{request_path!r}, {response_path!r}, globals())")
+        try:
+            with self._serving_callbacks():
+                self._run(code, None, timeout=self.job["call_timeout"])
+        except AnswerKernelError:
+            try:
+                self.restart()
+            except AnswerKernelError as error:
+                self.log(str(error))
+            raise
+        try:
+            data = read_untrusted(response_path)
+        except (OSError, wire.WireError):
+            raise AnswerKernelError("the answer kernel wrote no answer") from None
+        finally:
+            for path in (request_path, response_path):
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+        return wire.loads(data, resolve_ref=resolve_ref)
+
+    # callbacks: the given helpers (notebook 04) computed here, asked for from inside a call
+
+    @contextlib.contextmanager
+    def _serving_callbacks(self):
+        callbacks = self.job.get("callbacks")
+        if not callbacks:
+            yield
+            return
+        stop = threading.Event()
+        thread = threading.Thread(target=self._serve_callbacks, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _serve_callbacks(self, stop):
+        registry = callback_registry(self.job["callbacks"])
+        pause = 0.0002
+        while not stop.is_set():
+            served = False
+            with contextlib.suppress(OSError):
+                for entry in os.scandir(self.exchange):
+                    if entry.name.startswith("callback-") and entry.name.endswith(".request"):
+                        self._answer_callback(registry, entry.path)
+                        served = True
+            pause = 0.0002 if served else min(pause * 1.5, 0.005)
+            stop.wait(pause)
+
+    def _answer_callback(self, registry, path):
+        try:
+            data = read_untrusted(path, limit=64 * 1024 * 1024)
+            os.remove(path)
+            request = wire.loads(data)
+            value = registry[request["name"]](*request["args"])
+            answer = {"ok": True, "value": value}
+        except Exception as error:  # noqa: BLE001 (reported to the student's code as its helper's error)
+            answer = {"ok": False, "types": [c.__name__ for c in type(error).__mro__], "message": str(error)}
+        with contextlib.suppress(OSError):
+            write_new(path[: -len(".request")] + ".response", wire.dumps(answer))
+
+
+def given_module(setup_source):
+    """The topic module whose given helpers the setup cell imports (their stand-ins call back here), or None."""
+    import ast
+
+    from autograder.answer_kernel import GIVEN
+
+    for node in ast.parse(setup_source).body:
+        if isinstance(node, ast.ImportFrom) and node.module in GIVEN:
+            return node.module
+    return None
+
+
+def callback_registry(module_name):
+    import importlib
+
+    return importlib.import_module(module_name).CALLBACKS
+
+
+# --- what the checks see of the student's names -------------------------------------------------------------------
+
+class Remote:
+    """A function, class or object that lives in the answer kernel. Calling it (or a method got from it) runs
+    the call there on copies of plain data and returns plain data, or another Remote for anything else."""
+
+    _kbh_remote = True
+
+    def __init__(self, kernel, name=None, ref=None):
+        self._kernel = kernel
+        self._name = name
+        self._ref = ref
+        self._kbh_type = ref.type_name if ref is not None else "function"
+        self.__name__ = name or (ref.type_name.rsplit(".", 1)[-1] if ref is not None else "object")
+
+    def __repr__(self):
+        return f"<{self._kbh_type} in the answer kernel>" if self._name is None else f"<{self._name}>"
+
+    def _resolve(self, ref):
+        return Remote(self._kernel, ref=ref)
+
+    def _ask(self, message):
+        response = self._kernel.request(message, self._resolve)
+        if not isinstance(response, dict) or "ok" not in response:
+            raise AnswerKernelError("the answer kernel wrote a malformed answer")
+        if not response["ok"]:
+            raise rebuild_exception(response)
+        return response
+
+    def __call__(self, *args, **kwargs):
+        response = self._ask({"op": "call", "name": self._name, "ref": self._ref, "args": list(args),
+                              "kwargs": dict(kwargs)})
+        after = response.get("args")
+        if isinstance(after, list) and len(after) == 2:
+            write_back(list(args), after[0])
+            write_back(kwargs, after[1])
+        return to_local(response.get("value"), self._kernel)
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("_") or self._ref is None:
+            raise AttributeError(attribute)  # never ask the kernel for __array_interface__ and the like
+        response = self._ask({"op": "getattr", "ref": self._ref, "name": attribute})
+        return to_local(response.get("value"), self._kernel)
+
+
+def to_local(value, kernel):
+    """Turn what came back into what the checks accept: data as is; Keras values rebuilt (notebook 00 only)."""
+    if isinstance(value, wire.KerasValue):
+        if not kernel.keras_answers:
+            raise AnswerKernelError("the answer kernel sent a Keras object where none may be")
+        return rebuild_keras(value, kernel.exchange)
+    if type(value) is list:
+        return [to_local(v, kernel) for v in value]
+    if type(value) is tuple:
+        return tuple(to_local(v, kernel) for v in value)
+    if type(value) is dict:
+        return {k: to_local(v, kernel) for k, v in value.items()}
+    return value
+
+
+def rebuild_keras(value, exchange):
+    import keras
+
+    if value.kind == "model":
+        path = os.path.realpath(value.data)
+        if os.path.dirname(path) != os.path.realpath(exchange) or not path.endswith(".keras"):
+            raise AnswerKernelError("the answer kernel sent a model from outside its exchange folder")
+        return keras.saving.load_model(path, safe_mode=True)
+    return keras.saving.deserialize_keras_object(json.loads(value.data), safe_mode=True)
+
+
+def write_back(given, after):
+    """Copy what the call left in its arguments into the checker's private copies, so that `call_student` sees
+    an answer that changes its inputs in place."""
+    import numpy as np
+
+    if isinstance(given, np.random.Generator):
+        if type(after) is np.random.Generator and type(after.bit_generator) is type(given.bit_generator):
+            given.bit_generator.state = after.bit_generator.state  # the answer drew from it
+    elif isinstance(given, np.ndarray):
+        if type(after) is np.ndarray and after.shape == given.shape and given.flags.writeable:
+            with contextlib.suppress(TypeError, ValueError):
+                np.copyto(given, after, casting="unsafe")
+    elif isinstance(given, list) and type(after) is list:
+        if len(after) != len(given):
+            given[:] = after
+        else:
+            for i, (g, a) in enumerate(zip(given, after)):
+                if isinstance(g, (np.ndarray, list, dict, np.random.Generator)):
+                    write_back(g, a)
+                else:
+                    given[i] = a
+    elif isinstance(given, dict) and type(after) is dict:
+        for key in list(given):
+            if key in after:
+                if isinstance(given[key], (np.ndarray, list, dict, np.random.Generator)):
+                    write_back(given[key], after[key])
+                else:
+                    given[key] = after[key]
+            else:
+                del given[key]
+        for key in after.keys() - given.keys():
+            given[key] = after[key]
+
+
+def rebuild_exception(response):
+    """The student's exception as the nearest built-in exception, with its message (a subclass of ValueError
+    arrives as ValueError; SystemExit and the like as RuntimeError)."""
+    types = [t for t in response.get("types", []) if isinstance(t, str)]
+    message = str(response.get("message", ""))
+    for name in types:
+        if name in _EXCEPTIONS and name not in ("Exception",):
+            return _EXCEPTIONS[name](message)
+    return RuntimeError(f"{types[0] if types else 'an exception'}: {message}")
+
+
+# --- running the checks ------------------------------------------------------------------------------------------
+
+def error_output(ename, evalue):
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+
+
+def run_trusted(source, namespace, name):
+    """Run trusted cell `source` in `namespace`; its outputs (printed text, then an error if it raised)."""
+    buffer = io.StringIO()
+    error = None
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+            exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102 (instructor code from the gradebook)
+    except AnswerKernelError as caught:
+        error = error_output("AnswerKernelError", f"Your code could not be run: {caught}.")
+    except Exception as caught:  # noqa: BLE001 (a failed check is an ordinary outcome)
+        error = error_output(type(caught).__name__, str(caught))
+    outputs = [{"output_type": "stream", "name": "stdout", "text": buffer.getvalue()}] if buffer.getvalue() else []
+    return outputs + ([error] if error else [])
+
+
+def grade(job, log=None):
+    """Grade one notebook (see the module docstring). Returns {cell index: outputs}."""
+    log = log or (lambda message: None)
+    nb = job["notebook"]
+    cells = nb["cells"]
+    results = {}
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    setup_index = next((i for i, c in enumerate(cells) if is_setup_cell(c)), None)
+
+    # The checks' setup (TensorFlow import: seconds) runs while the answer kernel starts and runs the answers.
+    setup_box = {}
+
+    def run_setup():
+        if setup_index is not None:
+            setup_box["outputs"] = run_trusted(source_of(cells[setup_index]), namespace, SETUP_ID)
+
+    setup_thread = threading.Thread(target=run_setup)
+    setup_thread.start()
+    if setup_index is not None and "callbacks" not in job:
+        job["callbacks"] = given_module(source_of(cells[setup_index]))
+    kernel = AnswerKernel(nb, job, log)
+    try:
+        try:
+            kernel.start()
+            names = kernel.request({"op": "names"}, None)
+        except AnswerKernelError as error:
+            names = {"ok": False}
+            log(f"answer kernel: {error}")
+        results.update(kernel.cell_outputs)
+        setup_thread.join()
+        if setup_index is not None:
+            results[setup_index] = setup_box.get("outputs", [])
+        if isinstance(names, dict) and names.get("ok") and isinstance(names.get("value"), list):
+            for name in names["value"]:
+                if isinstance(name, str) and name.isidentifier() and name not in namespace:
+                    namespace[name] = Remote(kernel, name=name)
+        for index, cell in enumerate(cells):
+            if is_test_cell(cell):
+                grade_id = nbgrader_meta(cell).get("grade_id", f"cell-{index}")
+                started = time.monotonic()
+                results[index] = run_trusted(source_of(cell), namespace, grade_id)
+                log(f"{grade_id}: {'failed' if any(o['output_type'] == 'error' for o in results[index]) else 'passed'}"
+                    f" ({time.monotonic() - started:.2f} s)")
+    finally:
+        kernel.stop()
+        setup_thread.join()
+    return results
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print("usage: python -m autograder.split JOB.json RESULT.json", file=sys.stderr)
+        return 2
+    with open(argv[0]) as file:
+        job = json.load(file)
+
+    def log(message):  # sys.__stderr__: the checks' own output is redirected while they run
+        print(f"[split] {message}", file=sys.__stderr__, flush=True)
+
+    try:
+        results = grade(job, log)
+    except Exception:  # noqa: BLE001 (reported to SplitExecute, which fails the notebook's remaining cells)
+        log(traceback.format_exc())
+        return 1
+    with open(argv[1], "w") as file:
+        json.dump({str(k): v for k, v in results.items()}, file)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

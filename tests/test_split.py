@@ -1,0 +1,256 @@
+"""Split grading's parts that need no kernel: the wire format, the safe exchange files, how results and errors
+come back, which cells the answer kernel runs, and what its prelude imports. The whole path (sandboxed answer
+kernel, trusted checker, real nbgrader) is tested by test_nbgrader_pipeline.py and test_redteam.py."""
+import os
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograder import wire
+from autograder.answer_kernel import answer_imports, given_helpers
+from autograder.errors import CheckFailed
+from autograder.split import (AnswerKernelError, Remote, answer_kernel_cells, read_untrusted, rebuild_exception,
+                              write_back, write_new)
+from autograder.student import as_array, call_student
+from strategies import float_arrays
+
+# --- the wire format -----------------------------------------------------------------------------------------
+
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+    | float_arrays(),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=4) | st.integers(), inner, max_size=3),
+    max_leaves=8)
+
+
+def same(a, b):
+    if isinstance(a, np.ndarray):
+        return type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return type(b) is dict and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=60, deadline=None)
+@given(plain_values)
+def test_plain_data_round_trips_with_its_types(value):
+    assert same(wire.loads(wire.dumps(value)), value)
+
+
+@pytest.mark.parametrize("value", [
+    np.array(3), np.arange(6).reshape(2, 3).T, np.zeros((0, 3), np.float32), np.array(["ab", "c"]),
+    np.float32(0.1), np.int8(-3), np.bool_(True), np.dtype("float16"), np.float64, float, 2**100, -0.0,
+    float("nan"), float("inf"), 1 + 2j, np.tanh,
+], ids=repr)
+def test_special_values_round_trip(value):
+    back = wire.loads(wire.dumps(value))
+    if isinstance(value, float) and np.isnan(value):
+        assert type(back) is float and np.isnan(back)
+    elif isinstance(value, np.ndarray):
+        assert same(back, value)
+    else:
+        assert type(back) is type(value) and (back is value or back == value)
+
+
+def test_a_random_generator_travels_with_its_state():
+    rng = np.random.default_rng(5)
+    rng.random(3)
+    copy = wire.loads(wire.dumps(rng))
+    assert copy is not rng and np.array_equal(copy.random(4), rng.random(4))
+
+
+class Liar:
+    def __eq__(self, other):
+        return True
+
+
+def test_what_is_not_data_stays_behind_as_a_reference():
+    kept = []
+
+    def make_ref(obj):
+        kept.append(obj)
+        return wire.Ref(7, type(obj).__name__, callable(obj))
+
+    liar = Liar()
+    subclass = np.zeros(3).view(np.matrix)
+    back = wire.loads(wire.dumps([liar, subclass, np.array([object()])], make_ref=make_ref))
+    assert [type(b) for b in back] == [wire.Ref] * 3 and kept[0] is liar and kept[1] is subclass
+    assert back[0].type_name == "Liar"
+
+
+def test_the_checker_side_refuses_to_send_objects():
+    with pytest.raises(wire.WireError):
+        wire.dumps(Liar())
+    with pytest.raises(wire.WireError):
+        wire.dumps(np.array([1, None], dtype=object))
+
+
+def header_message(header, body=b""):
+    text = __import__("json").dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + body
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"short", struct.pack("<Q", 1000) + b"{}",
+    header_message({"tree": {"t": "nd", "i": 0}, "arrays": [{"dtype": "|O", "shape": [1], "offset": 0, "nbytes": 8}]},
+                   b"\0" * 8),
+    header_message({"tree": {"t": "nd", "i": 0}, "arrays": [{"dtype": "<f8", "shape": [4], "offset": 0, "nbytes": 32}]},
+                   b"\0" * 8),
+    header_message({"tree": {"t": "nd", "i": 0}, "arrays": [{"dtype": "<f8", "shape": [1000], "offset": 0,
+                                                             "nbytes": 8}]}, b"\0" * 8),
+    header_message({"tree": {"t": "pickle", "v": "x"}, "arrays": []}),
+    header_message({"tree": {"t": "ufunc", "v": "load"}, "arrays": []}),
+    header_message({"tree": {"t": "dict", "v": [[{"t": "list", "v": []}, {"t": "py", "v": None}]]}, "arrays": []}),
+    header_message({"tree": {"t": "generator", "v": {"t": "py", "v": "x"}}, "arrays": []}),
+    header_message({"tree": {"t": "list", "v": [{"t": "list", "v": []}]}}),
+], ids=["empty", "short", "header-too-long", "object-dtype", "bytes-missing", "size-lie", "unknown-tag",
+        "not-a-ufunc", "unhashable-key", "bad-generator", "no-arrays-entry"])
+def test_malformed_messages_are_rejected(data):
+    with pytest.raises(wire.WireError):
+        wire.loads(data)
+
+
+def test_deep_nesting_is_rejected():
+    value = []
+    for _ in range(wire.MAX_DEPTH + 5):
+        value = [value]
+    with pytest.raises(wire.WireError):
+        wire.dumps(value)
+
+
+# --- files in the exchange folder --------------------------------------------------------------------------
+
+def test_read_untrusted_reads_a_regular_file_but_not_links_pipes_or_huge_files(tmp_path):
+    (tmp_path / "ok").write_bytes(b"12345")
+    assert read_untrusted(tmp_path / "ok") == b"12345"
+    os.symlink(tmp_path / "ok", tmp_path / "link")
+    with pytest.raises(OSError):
+        read_untrusted(tmp_path / "link")
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(wire.WireError):
+        read_untrusted(tmp_path / "pipe")  # and does not block
+    with pytest.raises(wire.WireError):
+        read_untrusted(tmp_path / "ok", limit=4)
+
+
+def test_write_new_never_follows_a_planted_link_or_overwrites(tmp_path):
+    target = tmp_path / "precious"
+    target.write_text("keep")
+    os.symlink(target, tmp_path / "request")
+    with pytest.raises(FileExistsError):
+        write_new(tmp_path / "request", b"evil")
+    with pytest.raises(FileExistsError):
+        write_new(target, b"evil")
+    assert target.read_text() == "keep"
+    write_new(tmp_path / "fresh", b"data")
+    assert (tmp_path / "fresh").read_bytes() == b"data"
+
+
+# --- what comes back -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("types,expected", [
+    (["MyError", "ValueError", "Exception", "BaseException", "object"], ValueError),
+    (["NotImplementedError", "RuntimeError", "Exception", "BaseException", "object"], NotImplementedError),
+    (["CheckFailed", "AssertionError", "Exception", "BaseException", "object"], AssertionError),
+    (["SystemExit", "BaseException", "object"], RuntimeError),
+    (["KeyboardInterrupt", "BaseException", "object"], RuntimeError),
+    ([], RuntimeError),
+])
+def test_student_exceptions_come_back_as_the_nearest_builtin(types, expected):
+    error = rebuild_exception({"ok": False, "types": types, "message": "why"})
+    assert type(error) is expected and "why" in str(error)
+    assert not isinstance(error, CheckFailed)
+
+
+def test_write_back_shows_in_place_changes():
+    given = [np.zeros(3), {"w": np.ones(2)}, [np.zeros(1)]]
+    after = [np.array([1.0, 2.0, 3.0]), {"w": np.full(2, 5.0)}, [np.array([9.0])]]
+    write_back(given, after)
+    assert same(given, after)
+    rng = np.random.default_rng(1)
+    advanced = np.random.default_rng(1)
+    advanced.random(5)
+    write_back([rng], [advanced])
+    assert rng.random() == advanced.random()
+
+
+class FakeKernel:
+    """Records requests; answers with a canned response."""
+
+    keras_answers = False
+    exchange = "/nonexistent"
+
+    def __init__(self, response):
+        self.response = response
+        self.requests = []
+
+    def request(self, message, resolve_ref):
+        self.requests.append(message)
+        return self.response
+
+
+def test_remote_call_returns_data_and_reports_mutation_through_call_student():
+    kernel = FakeKernel({"ok": True, "value": np.array([1.0]), "args": [[np.array([7.0])], {}]})
+    relu = Remote(kernel, name="relu")
+    with pytest.raises(CheckFailed, match="changed one of its inputs in place"):
+        call_student(relu, np.array([-1.0]))
+    assert kernel.requests[0]["op"] == "call" and kernel.requests[0]["name"] == "relu"
+
+
+def test_remote_results_that_are_objects_never_pass_as_arrays():
+    kernel = FakeKernel({"ok": True, "value": None, "args": [[], {}]})
+    remote_object = Remote(kernel, ref=wire.Ref(3, "__main__.Liar"))
+    with pytest.raises(CheckFailed, match="Liar"):
+        as_array(remote_object, "relu")
+    with pytest.raises(AttributeError):
+        remote_object.__array_interface__  # noqa: B018 (never asked of the kernel)
+    assert kernel.requests == []
+
+
+def test_a_student_error_is_the_students_but_a_dead_kernel_ends_the_check():
+    failing = Remote(FakeKernel({"ok": False, "types": ["ValueError", "Exception"], "message": "bad"}), name="f")
+    with pytest.raises(CheckFailed, match="raised ValueError: bad"):
+        call_student(failing, 1)
+
+    class DeadKernel(FakeKernel):
+        def request(self, message, resolve_ref):
+            raise AnswerKernelError("the kernel died")
+
+    with pytest.raises(AnswerKernelError):
+        call_student(Remote(DeadKernel(None), name="f"), 1)
+
+
+# --- which cells run where, and the answer kernel's prelude --------------------------------------------------
+
+def cell(source, grade_id=None, grade=False, solution=False, tags=()):
+    metadata = {"tags": list(tags)}
+    if grade_id:
+        metadata["nbgrader"] = {"grade_id": grade_id, "grade": grade, "solution": solution}
+    return {"cell_type": "code", "source": source, "metadata": metadata}
+
+
+def test_the_answer_kernel_runs_answers_and_given_cells_only():
+    cells = [cell("import keras", "setup"), cell("def f(): pass", "f_answer", solution=True),
+             cell("check_f(f)", "f_check", grade=True), cell("model.fit()", tags=["demo"]),
+             cell("HELPER = 1"), cell("   "), {"cell_type": "markdown", "source": "text", "metadata": {}}]
+    assert answer_kernel_cells(cells) == [1, 4]
+
+
+def test_the_prelude_keeps_plain_imports_and_drops_keras_autograder_and_plots():
+    setup = ("from autograder import setup_notebook\nsetup_notebook()\nimport io, json\nimport numpy as np\n"
+             "import keras\nimport tensorflow as tf\nimport matplotlib.pyplot as plt\nimport h5py\n"
+             "from autograder.check import Case\nfrom zipfile import ZipFile\n")
+    kept = answer_imports(setup)
+    assert kept.splitlines() == ["import io, json", "import numpy as np", "import h5py", "from zipfile import ZipFile"]
+
+
+def test_given_helpers_are_stand_ins_for_the_topics_helpers():
+    setup = "from autograder.topics.fit import (loss_and_gradient, make_optimizer, check_fit)\n"
+    assert sorted(given_helpers(setup)) == ["loss_and_gradient", "make_optimizer"]
+    assert given_helpers("from autograder.topics.lstm import check_lstm\n") == {}
