@@ -1,0 +1,381 @@
+"""`python -m autograder.grade_class` (grading a class in parallel) and `python -m autograder.benchmark`.
+
+Kept small for CI: only 01_to_categorical (the fastest notebook), a handful of students, and trimmed notebooks
+(without the closing Keras demo) where only the grading itself is under test.
+"""
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import nbformat
+import pytest
+
+from autograder import benchmark, grade_class
+from autograder.course import generate_assignments, make_course, replace_in_answer, solved_submission
+from autograder.nbgrader_plugins import HIDDEN_REGION
+from redteam.cases import trimmed
+
+ASSIGNMENT = "01_to_categorical"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+# Sandbox uids of these tests' grader processes (each worker uses UID_BASE + i): not shared with other gradings.
+UID_BASE = int(os.environ.get("KBH_TEST_UID_BASE", 64040))
+
+
+def run_module(module, *args, timeout=900):
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    return subprocess.run([sys.executable, "-m", module, *args], text=True, capture_output=True, env=env,
+                          timeout=timeout)
+
+
+# --- the benchmark at its smallest: plain nbgrader and grade_class on the same class -----------------------
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    base = tmp_path_factory.mktemp("benchmark")
+    result = run_module("autograder.benchmark", "--students", "3", "--assignments", ASSIGNMENT, "--workers", "2",
+                        "--uid-base", str(UID_BASE), "--keep", str(base))
+    return base, result
+
+
+def test_benchmark_reports_identical_scores_and_a_ratio(bench):
+    base, result = bench
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Scores: identical" in result.stdout
+    ratio = re.search(r"Wall time: plain nbgrader ([\d.]+) s, grade_class ([\d.]+) s with 2 workers: ratio ([\d.]+)x",
+                      result.stdout)
+    assert ratio, result.stdout
+    plain, fast, shown = map(float, ratio.groups())
+    assert abs(plain / fast - shown) < 0.01
+
+
+def test_benchmark_prints_each_notebooks_time_and_slowest_visible_check(bench):
+    _, result = bench
+    row = re.search(rf"^  {ASSIGNMENT}\s+([\d.]+)(?:\s+[\d.]+){{8}}\s+(\w+_check) ([\d.]+)s", result.stdout, re.M)
+    assert row, result.stdout
+    top_to_bottom, check, seconds = float(row.group(1)), row.group(2), float(row.group(3))
+    assert 0 < seconds < top_to_bottom
+    assert check in {"to_categorical_check", "from_categorical_check"}
+
+
+def test_grade_class_gradebook_equals_sequential_nbgrader(bench):
+    """Every cell score of the parallel run equals plain sequential `nbgrader autograde`'s, on a class with a
+    right, a wrong and a broken (syntax error) submission."""
+    base, _ = bench
+    plain = benchmark.cell_scores(base / "plain")
+    fast = benchmark.cell_scores(base / "grade_class")
+    assert plain == fast
+    totals = {}
+    for (student, *_), (score, _) in plain.items():
+        totals[student] = totals.get(student, 0) + score
+    assert sorted(totals.values()) == [2.0, 6.0, 8.0]  # syntax error, wrong answer, correct
+    assert benchmark.read_grades_csv(base / "plain" / "grades.csv") == \
+        benchmark.read_grades_csv(base / "grade_class" / "grades.csv")
+
+
+def test_the_synthetic_class_mixes_right_wrong_and_broken_submissions():
+    assert {"correct", "wrong answer", "syntax error", "raises", "missing function", "blank"} <= set(benchmark.KINDS)
+    assert benchmark.KINDS[:3] == ["correct", "wrong answer", "syntax error"]  # what a 3-student class gets
+
+
+# --- a class with bad input, graded in parallel -----------------------------------------------------------
+
+def write(root, relative, content):
+    path = root / "submitted" / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        nbformat.write(content, path)
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    """alice and erin are right (erin also uploaded a blank copy), bob is wrong; carol's notebook is not JSON,
+    dave's is under the wrong name, frank's assignment does not exist, and an assignment folder sits where a
+    student belongs."""
+    root = make_course(tmp_path_factory.mktemp("messy") / "course")
+    generate_assignments(root, [ASSIGNMENT])
+    release = nbformat.read(root / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    solved = trimmed(solved_submission(release, nbformat.read(root / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)))
+    write(root, f"alice/{ASSIGNMENT}/{NOTEBOOK}", solved)
+    write(root, f"bob/{ASSIGNMENT}/{NOTEBOOK}", replace_in_answer(solved, "from_categorical_answer",
+                                                                   "np.argmax(scores, axis=-1)",
+                                                                   "np.argmax(scores, axis=0)"))
+    write(root, f"carol/{ASSIGNMENT}/{NOTEBOOK}", b"{this is not json")
+    write(root, f"dave/{ASSIGNMENT}/Untitled.ipynb", solved)
+    write(root, f"erin/{ASSIGNMENT}/{NOTEBOOK}", solved)
+    write(root, f"erin/{ASSIGNMENT}/{ASSIGNMENT} (1).ipynb", release)
+    write(root, f"frank/99_no_such_assignment/99_no_such_assignment.ipynb", solved)
+    write(root, f"{ASSIGNMENT}/{NOTEBOOK}", solved)
+    write(root, ".DS_Store", b"junk")
+    report = root.parent / "report.json"
+    result = run_module("autograder.grade_class", ASSIGNMENT, "99_no_such_assignment", "--course", str(root),
+                        "--workers", "2", "--uid-base", str(UID_BASE), "--json", str(report))
+    return root, result, json.loads(report.read_text())
+
+
+def gradebook_totals(root):
+    totals = {}
+    for (student, *_), (score, _) in benchmark.cell_scores(root).items():
+        totals[student] = totals.get(student, 0) + score
+    return totals
+
+
+def test_bad_input_does_not_stop_the_rest(messy):
+    root, result, _ = messy
+    assert result.returncode == 1, result.stdout + result.stderr
+    # carol's unreadable notebook scores 0, as under `nbgrader autograde` (it records the submission, then fails)
+    assert gradebook_totals(root) == {"alice": 8.0, "bob": 6.0, "carol": 0.0, "erin": 8.0}
+
+
+@pytest.mark.parametrize("message", [
+    r"carol/01_to_categorical: nbformat\.reader\.NotJSONError: Notebook does not appear to be JSON",
+    r"submitted/dave/01_to_categorical: not graded: notebook under the wrong name: found Untitled\.ipynb, "
+    r"expected 01_to_categorical\.ipynb",
+    r"submitted/erin/01_to_categorical/01_to_categorical \(1\)\.ipynb: duplicate submission: only "
+    r"01_to_categorical\.ipynb is graded",
+    r"99_no_such_assignment: not graded: there is no assignment '99_no_such_assignment' \(known: .*01_to_categorical",
+    r"submitted/01_to_categorical: not graded: unknown student '01_to_categorical': this looks like an assignment "
+    r"folder",
+], ids=["not-json", "wrong-name", "duplicate", "no-such-assignment", "unknown-student-folder"])
+def test_each_bad_input_gets_a_clear_message_in_the_summary(messy, message):
+    _, result, _ = messy
+    summary = result.stdout
+    assert re.search(message, summary), summary
+
+
+def test_the_duplicate_did_not_replace_the_named_notebook(messy):
+    root, _, _ = messy
+    graded = nbformat.read(root / "autograded" / "erin" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    assert "raise NotImplementedError" not in "".join(c.source for c in graded.cells)
+
+
+def test_progress_lines_and_summary(messy):
+    _, result, report = messy
+    progress = re.findall(r"^\[ *(\d+)/(\d+)\] +[\d.]+s  (\w+)  01_to_categorical  (.*?)   \(elapsed", result.stderr,
+                          re.M)
+    assert sorted(p[2] for p in progress) == ["alice", "bob", "carol", "erin"]
+    assert sorted(int(p[0]) for p in progress) == [1, 2, 3, 4] and {p[1] for p in progress} == {"4"}
+    assert {p[2]: p[3] for p in progress}["bob"] == "6/8"
+    assert re.search(r"^Graded 3 notebooks of 4 students in \S+ \([\d.]+ s, 2 workers\): 3 graded, 0 skipped "
+                     r"\(already graded\), 1 failed, 3 not graded$", result.stdout, re.M), result.stdout
+    assert re.search(r"01_to_categorical +3 notebooks +mean 7\.33/8 +full marks 2 +zero 0 +\[8×2, 6×1\]",
+                     result.stdout), result.stdout
+    assert {(r["student"], r["status"]) for r in report["results"]} == {
+        ("alice", "graded"), ("bob", "graded"), ("erin", "graded"), ("carol", "failed")}
+    assert {r["worker"] for r in report["results"]} <= {0, 1}
+
+
+def test_grades_csv_and_feedback_without_hidden_tests(messy):
+    root, _, _ = messy
+    with open(root / "grades.csv", newline="") as handle:
+        rows = {(r["student_id"], r["assignment"]): float(r["score"]) for r in csv.DictReader(handle)}
+    assert rows[("alice", ASSIGNMENT)] == 8.0 and rows[("bob", ASSIGNMENT)] == 6.0
+    pages = sorted(p.parts[-3] for p in (root / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
+    assert pages == ["alice", "bob", "erin"]
+    source = nbformat.read(root / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    secret = [line.strip() for cell in source.cells for region in HIDDEN_REGION.findall(cell.source)
+              for line in region.splitlines()[1:-1] if len(line.strip()) > 15]
+    assert secret
+    for page in (root / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "BEGIN HIDDEN TESTS" not in text and not [line for line in secret if line in text], page
+
+
+def test_roster_only_reports_a_student_not_in_the_gradebook(messy):
+    """Run again with --roster-only after a new student appears: the newcomer is reported, the others are not
+    graded again (already autograded) and keep their scores."""
+    root, _, _ = messy
+    solved = nbformat.read(root / "submitted" / "alice" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    write(root, f"zed/{ASSIGNMENT}/{NOTEBOOK}", solved)
+    try:
+        result = run_module("autograder.grade_class", ASSIGNMENT, "--course", str(root), "--workers", "1",
+                            "--uid-base", str(UID_BASE), "--roster-only", "--no-feedback")
+    finally:
+        shutil.rmtree(root / "submitted" / "zed")
+    assert "submitted/zed: not graded: unknown student 'zed' (not on the gradebook's roster" in result.stdout
+    assert re.search(r"0 graded, 3 skipped", result.stdout), result.stdout
+    assert gradebook_totals(root) == {"alice": 8.0, "bob": 6.0, "carol": 0.0, "erin": 8.0}
+
+
+def test_each_worker_gets_its_own_sandbox_uid(tmp_path, monkeypatch):
+    seen = []
+
+    class FakePopen:
+        def __init__(self, command, env, **kwargs):
+            seen.append((env["KBH_SANDBOX_UID"], env["KBH_SANDBOX_GID"]))
+            self.stdout = io.StringIO('{"ready": true}\n')
+
+    monkeypatch.setattr(grade_class.subprocess, "Popen", FakePopen)
+    for index in range(3):
+        grade_class.Worker(tmp_path, index, UID_BASE + index, tmp_path / f"w{index}.log").start()
+    assert seen == [(str(UID_BASE + i), str(UID_BASE + i)) for i in range(3)]
+
+
+# --- importing an LMS export ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path,student", [
+    ("doejane_12345_67890_01_to_categorical.ipynb", "doejane"),                        # Canvas
+    ("doejane_LATE_12345_67890_01_to_categorical-1.ipynb", "doejane"),                 # Canvas, late, resubmitted
+    ("Jane Doe_1234_assignsubmission_file_01_to_categorical.ipynb", "jane_doe"),      # Moodle, flat
+    ("José Núñez_77_assignsubmission_file_/my notebook.ipynb", "jose_nunez"),        # Moodle, a folder each
+    ("alice_anything at all.ipynb", "alice"),                                          # <student>_<anything>
+    ("Bob/Untitled.ipynb", "bob"),                                                     # <student>/<file>
+])
+def test_lms_names_map_to_students(path, student):
+    assert grade_class.student_from_export_path(PurePosixPath(path), ASSIGNMENT) == (student, None)
+
+
+@pytest.mark.parametrize("path", ["01_to_categorical.ipynb", "notebook.ipynb", "a/b/c.ipynb", "_x.ipynb"])
+def test_lms_names_without_a_student_are_not_mapped(path):
+    student, why = grade_class.student_from_export_path(PurePosixPath(path), ASSIGNMENT)
+    assert student is None and why
+
+
+@pytest.fixture
+def empty_course(tmp_path):
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "nbgrader_config.py").write_text(Path(grade_class.__file__).parents[1].joinpath(
+        "nbgrader_config.py").read_text())
+    (root / "source" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), root / "source" / ASSIGNMENT / NOTEBOOK)
+    return root
+
+
+def notebook_bytes(text):
+    return nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(text, id="cell")])).encode()
+
+
+def lms_export(folder):
+    files = {
+        "doejane_12345_67890_01_to_categorical.ipynb": notebook_bytes("jane"),
+        "Max Mustermann_1234_assignsubmission_file_01_to_categorical.ipynb": notebook_bytes("max"),
+        "smithbob_111_222_01_to_categorical.ipynb": notebook_bytes("bob 1"),
+        "smithbob_LATE_111_333_01_to_categorical-1.ipynb": notebook_bytes("bob 2"),
+        "01_to_categorical.ipynb": notebook_bytes("whose?"),
+        "readme.txt": b"not a notebook",
+        "__MACOSX/._doejane_12345_67890_01_to_categorical.ipynb": b"resource fork",
+    }
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return folder
+
+
+def test_lms_import_maps_reports_and_never_overwrites(empty_course, tmp_path):
+    export = lms_export(tmp_path / "export")
+    existing = empty_course / "submitted" / "max_mustermann" / ASSIGNMENT / NOTEBOOK
+    existing.parent.mkdir(parents=True)
+    existing.write_bytes(notebook_bytes("an earlier upload"))
+    imported, problems = grade_class.import_lms(export, ASSIGNMENT, empty_course)
+    assert imported == [("doejane_12345_67890_01_to_categorical.ipynb", "doejane")]
+    jane = empty_course / "submitted" / "doejane" / ASSIGNMENT / NOTEBOOK
+    assert jane.read_bytes() == notebook_bytes("jane")
+    assert existing.read_bytes() == notebook_bytes("an earlier upload")
+    text = "\n".join(map(str, problems))
+    assert re.search(r"duplicate submission: smithbob_111_222_01_to_categorical\.ipynb, "
+                     r"smithbob_LATE_111_333_01_to_categorical-1\.ipynb all map to student 'smithbob'; none imported",
+                     text), text
+    assert not (empty_course / "submitted" / "smithbob").exists()
+    assert "01_to_categorical.ipynb: could not map to a student" in text
+    assert "not replaced by Max Mustermann_1234_assignsubmission_file_01_to_categorical.ipynb" in text
+    assert "readme.txt: not a notebook; skipped" in text
+    assert "__MACOSX" not in text
+    fatal = sorted(p.where.split(":")[-1] for p in problems if p.fatal)
+    assert len(fatal) == 3 and "readme.txt" not in " ".join(fatal)
+
+
+def test_lms_import_from_a_zip_through_the_command(empty_course, tmp_path, capsys):
+    export = lms_export(tmp_path / "export")
+    archive = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(export.rglob("*")):
+            if path.is_file():
+                zipped.write(path, path.relative_to(export).as_posix())
+        zipped.writestr("../evil_1_2_x.ipynb", notebook_bytes("escape"))
+    code = grade_class.main(["--course", str(empty_course), "--import-lms", str(archive), "--assignment", ASSIGNMENT,
+                             "--import-only"])
+    err = capsys.readouterr().err
+    assert code == 1  # some notebooks could not be imported
+    assert "Imported 2 notebooks from" in err
+    assert "doejane_12345_67890_01_to_categorical.ipynb -> doejane" in err
+    assert "Max Mustermann_1234_assignsubmission_file_01_to_categorical.ipynb -> max_mustermann" in err
+    assert "unsafe path in the zip" in err and not (tmp_path / "evil_1_2_x.ipynb").exists()
+    assert sorted(p.name for p in (empty_course / "submitted").iterdir()) == ["doejane", "max_mustermann"]
+    # Importing the same export again changes nothing and says so.
+    assert grade_class.main(["--course", str(empty_course), "--import-lms", str(archive), "--assignment",
+                             ASSIGNMENT, "--import-only"]) == 1
+    assert "already imported" in capsys.readouterr().err
+
+
+def test_import_for_an_assignment_that_does_not_exist_is_refused(empty_course, tmp_path, capsys):
+    export = lms_export(tmp_path / "export")
+    code = grade_class.main(["--course", str(empty_course), "--import-lms", str(export), "--assignment", "99_nope"])
+    assert code == 2
+    assert "--assignment 99_nope: there is no such assignment (known: 01_to_categorical)" in capsys.readouterr().err
+    assert not (empty_course / "submitted").exists()
+
+
+# --- a grader that must stop (the sandbox cannot be built) stops the batch, with the reason ------------------
+
+class FakeAPI:
+    def __init__(self, outcome):
+        self.outcome = outcome
+
+    def autograde(self, assignment, student, force, create):
+        return self.outcome
+
+
+def test_a_grader_that_exits_stops_the_batch_with_its_reason(tmp_path, monkeypatch):
+    stop = {"success": False, "log": "[CRITICAL] Grading stopped", "error": "Traceback (most recent call last):\n"
+            "  ...\nSystemExit: nbgrader autograde stopped: the grading sandbox is not available: no bwrap"}
+    result = grade_class._grade_one(FakeAPI(stop), tmp_path, {"student": "s", "assignment": "a"}, False, True)
+    assert result["status"] == "stopped"
+    assert result["reason"] == "nbgrader autograde stopped: the grading sandbox is not available: no bwrap"
+
+    calls = []
+
+    def fake_grade(self, task, force, feedback):
+        calls.append(task.student)
+        return {**result, "student": task.student, "assignment": task.assignment}
+
+    monkeypatch.setattr(grade_class.Worker, "grade", fake_grade)
+    monkeypatch.setattr(grade_class.Worker, "stop", lambda self: None)
+    tasks = [grade_class.Task(f"s{i}", "a") for i in range(6)]
+    results = grade_class.grade_in_parallel(tmp_path, tasks, 1, UID_BASE, tmp_path / "logs", out=io.StringIO())
+    assert calls == ["s0"]
+    assert len(results) == 6 and {r.status for r in results} == {"not graded"}
+    assert all("grading stopped: nbgrader autograde stopped: the grading sandbox" in r.reason for r in results)
+
+
+def test_a_failure_reason_is_the_underlying_error_not_nbgraders_closing_line():
+    log = ("[INFO] Sanitizing x\n[ERROR] There was an error processing assignment: x\n"
+           "[ERROR] Traceback (most recent call last):\n      File \"a.py\", line 1, in f\n        g()\n"
+           "    ValueError: inner\n    \n    The above exception was the direct cause of the following exception:\n"
+           "    \n    Traceback (most recent call last):\n      File \"b.py\", line 2, in h\n"
+           "    nbformat.reader.NotJSONError: Notebook does not appear to be JSON: '{x'\n    \n"
+           "[ERROR] Please see the the above traceback for details on the specific errors on the above failures.\n")
+    outcome = {"success": False, "log": log, "error": "NbGraderException: Please see the the above traceback"}
+    assert grade_class._failure_reason(outcome) == "nbformat.reader.NotJSONError: Notebook does not appear to be JSON: '{x'"
+
+
+def test_shards_split_the_students_between_machines(tmp_path):
+    for student in [f"s{i:02d}" for i in range(30)]:
+        (tmp_path / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
+        (tmp_path / "submitted" / student / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    known = {ASSIGNMENT: [ASSIGNMENT]}
+    everyone, _ = grade_class.scan_submissions(tmp_path, known)
+    shards = [grade_class.scan_submissions(tmp_path, known, shard=(k, 3))[0] for k in (1, 2, 3)]
+    students = [sorted(t.student for t in tasks) for tasks in shards]
+    assert sorted(sum(students, [])) == sorted(t.student for t in everyone) and len(everyone) == 30
+    assert all(students) and all(not set(a) & set(b) for a in students for b in students if a is not b)
