@@ -267,9 +267,11 @@ def untraversable_ancestors(paths):
     return list(dict.fromkeys(found))
 
 
-def mount_options(hidden, readonly, writable):
+def mount_options(hidden, readonly, writable, masked=()):
     """bubblewrap options that mount, in this order, an empty tmpfs over each `hidden` folder, then each
-    `readonly` folder read-only and each `writable` folder read-write at its own path.
+    `readonly` folder read-only and each `writable` folder read-write at its own path, then an empty tmpfs over
+    each `masked` folder (last, so that a folder inside a bound one, such as TensorFlow's inside the Python
+    environment, stays hidden).
 
     A mount point inside an already hidden folder does not exist there; bubblewrap would create it and its
     parents with mode 700, which the sandbox uid cannot enter, so they are created first with mode 755."""
@@ -285,6 +287,8 @@ def mount_options(hidden, readonly, writable):
         options += [kind, str(path)] if kind == "--tmpfs" else [kind, str(path), str(path)]
         if kind == "--tmpfs":
             mounted.append(path)
+    for path in masked:
+        options += ["--tmpfs", str(path)]
     return options
 
 
@@ -311,8 +315,8 @@ def bwrap_command(command, workspace, course_root, owner, environ=os.environ, bw
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     readonly = readonly_paths()
-    hidden = hidden_paths(course_root) + [Path(p) for p in extra_hidden] + untraversable_ancestors(readonly)
-    args += mount_options(hidden, readonly, [workspace.scratch, workspace.ipc])
+    hidden = hidden_paths(course_root) + untraversable_ancestors(readonly)
+    args += mount_options(hidden, readonly, [workspace.scratch, workspace.ipc], masked=[Path(p) for p in extra_hidden])
     args += ["--chdir", str(workspace.scratch), "--clearenv"]
     for name, value in sandbox_environment(workspace, environ).items():
         args += ["--setenv", name, value]

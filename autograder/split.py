@@ -509,6 +509,13 @@ def run_trusted(source, namespace, name):
     return outputs + ([error] if error else [])
 
 
+def remotes_for(names, namespace, kernel):
+    """A Remote for each name the answers defined, except where a trusted name wins: the setup cell's imports
+    and the builtins the test cells use (a student's own `zip` or `range` must not reach into a hidden test)."""
+    return {name: Remote(kernel, name=name) for name in names
+            if isinstance(name, str) and name.isidentifier() and name not in namespace and not hasattr(builtins, name)}
+
+
 def grade(job, log=None):
     """Grade one notebook (see the module docstring). Returns {cell index: outputs}."""
     log = log or (lambda message: None)
@@ -542,9 +549,7 @@ def grade(job, log=None):
         if setup_index is not None:
             results[setup_index] = setup_box.get("outputs", [])
         if isinstance(names, dict) and names.get("ok") and isinstance(names.get("value"), list):
-            for name in names["value"]:
-                if isinstance(name, str) and name.isidentifier() and name not in namespace:
-                    namespace[name] = Remote(kernel, name=name)
+            namespace.update(remotes_for(names["value"], namespace, kernel))
         for index, cell in enumerate(cells):
             if is_test_cell(cell):
                 grade_id = nbgrader_meta(cell).get("grade_id", f"cell-{index}")

@@ -64,6 +64,8 @@ def probe_code(root, port):
         "write-200-MB-file": "open('big.bin', 'wb').write(bytes(200 * 1024 * 1024))",
         "connect-grader-port": f"__import__('socket').create_connection(('127.0.0.1', {port}), timeout=3).close()",
         "connect-internet": "__import__('socket').create_connection(('1.1.1.1', 53), timeout=3).close()",
+        "import-keras": "import keras; keras.ops.argmax([1.0, 2.0])",
+        "import-tensorflow": "import tensorflow as tf; tf.constant(1.0)",
         "control-write-scratch": "open('scratch.txt', 'w').write('x'); assert open('scratch.txt').read() == 'x'",
         "control-import-autograder": "import autograder.topics",
     }

@@ -13,7 +13,7 @@ from autograder import wire
 from autograder.answer_kernel import answer_imports, given_helpers
 from autograder.errors import CheckFailed
 from autograder.split import (AnswerKernelError, Remote, answer_kernel_cells, read_untrusted, rebuild_exception,
-                              write_back, write_new)
+                              remotes_for, write_back, write_new)
 from autograder.student import as_array, call_student
 from strategies import float_arrays
 
@@ -254,3 +254,9 @@ def test_given_helpers_are_stand_ins_for_the_topics_helpers():
     setup = "from autograder.topics.fit import (loss_and_gradient, make_optimizer, check_fit)\n"
     assert sorted(given_helpers(setup)) == ["loss_and_gradient", "make_optimizer"]
     assert given_helpers("from autograder.topics.lstm import check_lstm\n") == {}
+
+
+def test_trusted_names_win_over_the_students():
+    namespace = {"np": np, "check_relu": print}
+    remotes = remotes_for(["relu", "zip", "range", "np", "check_relu", "1bad", 3], namespace, FakeKernel(None))
+    assert list(remotes) == ["relu"] and isinstance(remotes["relu"], Remote)

@@ -279,6 +279,18 @@ _shell = get_ipython()
 _shell.showtraceback = lambda *args, **kwargs: None
 _shell._showtraceback = lambda *args, **kwargs: None
 """
+# IPython's run_code replaced by one that swallows every exception: the cell's reply says "ok", so not even
+# nbgrader's own check of the reply status sees the failed check.
+SWALLOW_IN_RUN_CODE = """
+_shell = get_ipython()
+async def _quiet_run_code(code_obj, result=None, *, async_=False):
+    try:
+        exec(code_obj, _shell.user_global_ns, _shell.user_ns)
+    except BaseException:
+        pass
+    return False
+_shell.run_code = _quiet_run_code
+"""
 FAKE_ANSWER_KERNEL = """
 # Split grading's own machinery in the answer kernel, made to report success for every call.
 try:
@@ -305,11 +317,13 @@ class Cheat:
 
 CHEATS = [
     Cheat("cheat-patch-numpy", "replaces np.argmax (the reference) and numpy.testing",
-          with_wrong_answer(PATCH_NUMPY), TO_CATEGORICAL_ONLY, FULL, "pays: the reference runs in the student's process"),
+          with_wrong_answer(PATCH_NUMPY), TO_CATEGORICAL_ONLY, 7.0,
+          "pays (the hidden test: the reference runs in the student's process)"),
     Cheat("cheat-patch-checks", "replaces the check function and autograder's comparisons",
           with_wrong_answer(PATCH_CHECKS), TO_CATEGORICAL_ONLY, FULL, "pays"),
     Cheat("cheat-patch-keras", "makes keras.utils.to_categorical return its own wrong labels",
-          with_code_after(PATCH_KERAS_REFERENCE, "to_categorical_answer"), 4.0, FULL, "pays"),
+          with_code_after(PATCH_KERAS_REFERENCE, "to_categorical_answer"), 4.0, 7.0,
+          "pays (the wrong labels pass; from_categorical's check, which makes its inputs with it, fails)"),
     Cheat("cheat-keras-inside", "computes the answer with keras.ops.argmax",
           with_wrong_answer(KERAS_INSIDE, place="after"), TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY,
           "caught by the checks' Keras watch"),
@@ -321,9 +335,12 @@ CHEATS = [
     Cheat("cheat-branch-on-nbgrader", "patches the checks only when NBGRADER_EXECUTION says it is graded",
           with_wrong_answer(BRANCH_ON_NBGRADER), TO_CATEGORICAL_ONLY, FULL, "pays (and passes validate honestly)"),
     Cheat("cheat-custom-exception-handler", "IPython's set_custom_exc swallows every error of later cells",
-          with_wrong_answer(SWALLOW_WITH_HANDLER), TO_CATEGORICAL_ONLY, FULL, "pays: failed checks leave no error"),
+          with_wrong_answer(SWALLOW_WITH_HANDLER), TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY,
+          "caught: nbgrader 0.9 adds the error of a cell whose reply says it failed"),
     Cheat("cheat-showtraceback", "IPython's showtraceback replaced by a function that shows nothing",
-          with_wrong_answer(SWALLOW_WITH_SHOWTRACEBACK), TO_CATEGORICAL_ONLY, FULL, "pays"),
+          with_wrong_answer(SWALLOW_WITH_SHOWTRACEBACK), TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY, "caught: the same"),
+    Cheat("cheat-swallow-in-run-code", "IPython's run_code replaced: every later cell's exception is swallowed",
+          with_wrong_answer(SWALLOW_IN_RUN_CODE), TO_CATEGORICAL_ONLY, FULL, "pays: the failed checks reply 'ok'"),
     Cheat("cheat-fake-answer-kernel", "patches split grading's own serve() in the answer kernel",
           with_wrong_answer(FAKE_ANSWER_KERNEL), TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY, "nothing to patch"),
     Cheat("cheat-edit-tests", "replaces the from_categorical test cells' code", with_cells_changed(_edit_tests),
