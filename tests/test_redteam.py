@@ -315,6 +315,13 @@ def test_an_interrupted_loop_lets_the_notebook_go_on(bank):
     """The per-cell timeout interrupts the loop (through the kernel's control channel: a signal would hit
     bubblewrap), and the next cells run in the same kernel: they fail only because the answer never ran."""
     errors = errors_by_cell(bank, "infinite-loop")
+    assert errors["from_categorical_answer"] == ["KeyboardInterrupt"]
+    assert errors["from_categorical_check"] == ["NameError"]
+    assert errors["to_categorical_check"] == []
+
+
+def test_a_loop_that_ignores_the_interrupt_costs_a_kernel_restart_only(bank):
+    errors = errors_by_cell(bank, "uninterruptible-loop")
     assert errors["from_categorical_answer"] == ["Timeout"]
     assert errors["from_categorical_check"] == ["NameError"]
     assert errors["to_categorical_check"] == []

@@ -224,11 +224,15 @@ autograder.compare.compare_arrays = lambda *args, **kwargs: None
 """
 # The wrong to_categorical shifts every label by one; the patch makes Keras's reference shift them too.
 PATCH_KERAS_REFERENCE = """
-import keras as _keras
-_honest = _keras.utils.to_categorical
-_keras.utils.to_categorical = lambda y, num_classes=None: np.roll(_honest(y, num_classes), 1, axis=-1)
 _mine = to_categorical
-to_categorical = lambda y, num_classes=None: np.roll(_mine(y, num_classes), 1, axis=-1)
+def to_categorical(y, num_classes=None):
+    return np.roll(_mine(y, num_classes), 1, axis=-1)
+try:
+    import keras as _keras
+    _honest = _keras.utils.to_categorical
+    _keras.utils.to_categorical = lambda y, num_classes=None: np.roll(_honest(y, num_classes), 1, axis=-1)
+except Exception:
+    pass
 """
 KERAS_WITH_WATCH_OFF = """
 import contextlib, keras
