@@ -476,7 +476,11 @@ def worker_main(argv=None):
     line on stdin, autograde it with nbgrader, answer one JSON result per line. nbgrader's log goes to stderr."""
     root = Path((argv or sys.argv[1:])[0]).resolve()
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    tasks = os.fdopen(os.dup(0), "r")
     os.dup2(2, 1)  # anything printed by nbgrader or a library goes to the log, not into the protocol
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # and no process it starts (checker, kernel) can read the tasks
+    os.close(null)
     _path_with_python_bin()
     os.chdir(root)
     from nbgrader.apps.api import NbGraderAPI
@@ -498,7 +502,7 @@ def worker_main(argv=None):
     app.coursedir.db_url = url
     api = NbGraderAPI(coursedir=app.coursedir, parent=app)
     protocol.write(json.dumps({"ready": True}) + "\n")
-    for line in sys.stdin:
+    for line in tasks:
         if not line.strip():
             continue
         task = json.loads(line)
