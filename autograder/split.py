@@ -366,6 +366,30 @@ def given_module(setup_source):
     return None
 
 
+SHARED = {}  # set by grade(): {"kernel": the AnswerKernel (its exchange folder changes on a restart), "owner": (uid, gid)}
+
+
+@contextlib.contextmanager
+def shared_folder(prefix="kbh-"):
+    """A fresh folder, removed afterwards, for checks that hand the student's code a file path (notebook 06):
+    inside the answer kernel's scratch folder and owned by the sandbox uid when split grading runs (the kernel
+    sees no other folder of this machine), an ordinary temporary folder otherwise."""
+    import shutil
+    import tempfile
+
+    if not SHARED:
+        with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+            yield folder
+        return
+    folder = tempfile.mkdtemp(prefix=prefix, dir=SHARED["kernel"].exchange)
+    try:
+        if os.geteuid() == 0:
+            os.chown(folder, *SHARED["owner"])
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def callback_registry(module_name):
     import importlib
 
@@ -545,6 +569,10 @@ def grade(job, log=None):
             names = {"ok": False}
             log(f"answer kernel: {error}")
         results.update(kernel.cell_outputs)
+        if kernel.exchange is not None:
+            from autograder.sandbox import sandbox_user
+
+            SHARED.update(kernel=kernel, owner=sandbox_user())
         setup_thread.join()
         if setup_index is not None:
             results[setup_index] = setup_box.get("outputs", [])
@@ -585,4 +613,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as the module `autograder.split`, not as `__main__`: the checks import it (shared_folder) and must see
+    # the same SHARED.
+    from autograder import split
+
+    sys.exit(split.main())

@@ -130,11 +130,12 @@ def save_keras_file(folder, filename, input_dim, layers, *, compiled=False, seed
     return path, reference
 
 
-@contextlib.contextmanager
 def check_folder():
-    """A fresh temporary folder for one check call, removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="kbh-06-") as folder:
-        yield folder
+    """A fresh temporary folder for one check call, removed afterwards; under split grading, one that the
+    student's answer kernel can reach too (autograder.split.shared_folder)."""
+    from autograder.split import shared_folder
+
+    return shared_folder(prefix="kbh-06-")
 
 
 @contextlib.contextmanager
