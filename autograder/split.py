@@ -554,7 +554,9 @@ def grade(job, log=None):
 
     def run_setup():
         if setup_index is not None:
+            started = time.monotonic()
             setup_box["outputs"] = run_trusted(source_of(cells[setup_index]), namespace, SETUP_ID)
+            log(f"checks' setup (TensorFlow import): {time.monotonic() - started:.2f} s")
 
     setup_thread = threading.Thread(target=run_setup)
     setup_thread.start()
@@ -563,7 +565,9 @@ def grade(job, log=None):
     kernel = AnswerKernel(nb, job, log)
     try:
         try:
+            started = time.monotonic()
             kernel.start()
+            log(f"answer kernel started and ran {len(kernel.cell_indices)} cells: {time.monotonic() - started:.2f} s")
             names = kernel.request({"op": "names"}, None)
         except AnswerKernelError as error:
             names = {"ok": False}
