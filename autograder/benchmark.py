@@ -26,6 +26,7 @@ import csv
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -199,6 +200,13 @@ def print_profiles(root, names, out=sys.stdout):
 
 # --- the two graders ------------------------------------------------------------------------------------
 
+def children_cpu():
+    """CPU seconds (user + system) used so far by every finished child process and its descendants: unlike wall
+    time, hardly changed by other jobs on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _nbgrader(args, root, env):
     return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env, text=True,
                           capture_output=True)
@@ -206,13 +214,13 @@ def _nbgrader(args, root, env):
 
 def grade_plain(root, names, feedback=False, out=sys.stdout):
     """Plain sequential nbgrader on the course in `root` (its config switched to nbgrader's stock autograde
-    steps). Returns (seconds, [failure messages])."""
+    steps). Returns (seconds, CPU seconds, [failure messages])."""
     with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
         config.write(PLAIN_CONFIG)
     env = dict(os.environ, KBH_UNSANDBOXED="1")
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     failures = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     steps = [["autograde", name, "--create"] for name in names]
     if feedback:
         steps += [["generate_feedback", name] for name in names]
@@ -225,23 +233,23 @@ def grade_plain(root, names, feedback=False, out=sys.stdout):
         if result.returncode != 0:
             failures.append(f"nbgrader {' '.join(step)} exited {result.returncode}: "
                             f"{(result.stderr or result.stdout).strip()[-500:]}")
-    return time.perf_counter() - started, failures
+    return time.perf_counter() - started, children_cpu() - cpu, failures
 
 
 def grade_fast(root, names, workers, uid_base, feedback=False, out=sys.stdout):
-    """`python -m autograder.grade_class` on the course in `root`. Returns (seconds, report dict, exit code,
-    its stdout+stderr)."""
+    """`python -m autograder.grade_class` on the course in `root`. Returns (seconds, CPU seconds, report dict,
+    exit code, its stdout+stderr)."""
     report = root / "grade_class.json"
     command = [sys.executable, "-m", "autograder.grade_class", *names, "--course", str(root), "--workers",
                str(workers), "--uid-base", str(uid_base), "--json", str(report),
                "--log-dir", str(root / "grade_class_logs")]
     if not feedback:
         command.append("--no-feedback")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     result = subprocess.run(command, text=True, capture_output=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, children_cpu() - cpu
     data = json.loads(report.read_text()) if report.exists() else {}
-    return seconds, data, result.returncode, result.stdout + result.stderr
+    return seconds, cpu, data, result.returncode, result.stdout + result.stderr
 
 
 # --- comparing ------------------------------------------------------------------------------------------
@@ -327,14 +335,15 @@ def run(base, names, args):
 
     print("Plain sequential nbgrader (stock autograde steps: nbgrader's Execute, a local kernel, no sandbox):",
           flush=True)
-    plain_seconds, plain_failures = grade_plain(plain_root, names, args.feedback)
-    print(f"  plain total: {plain_seconds:.1f} s", flush=True)
+    plain_seconds, plain_cpu, plain_failures = grade_plain(plain_root, names, args.feedback)
+    print(f"  plain total: {plain_seconds:.1f} s ({plain_cpu:.1f} CPU seconds)", flush=True)
 
     print(f"grade_class ({args.workers} workers, the course's own autograde steps):", flush=True)
-    fast_seconds, report, code, output = grade_fast(fast_root, names, args.workers, args.uid_base, args.feedback)
+    fast_seconds, fast_cpu, report, code, output = grade_fast(fast_root, names, args.workers, args.uid_base,
+                                                              args.feedback)
     summary_start = output.find("Graded ")
     print("  " + output[summary_start:].strip().replace("\n", "\n  ") if summary_start >= 0 else output, flush=True)
-    print(f"  grade_class total: {fast_seconds:.1f} s (exit code {code})", flush=True)
+    print(f"  grade_class total: {fast_seconds:.1f} s ({fast_cpu:.1f} CPU seconds; exit code {code})", flush=True)
     per_assignment = {}
     for result in report.get("results", []):
         if result["status"] == "graded":
@@ -357,8 +366,13 @@ def run(base, names, args):
         print(f"Plain nbgrader failed: {failure}")
     if code != 0:
         print("grade_class reported failures (see its summary above)")
+    print(f"CPU time: plain nbgrader {plain_cpu:.1f} s, grade_class {fast_cpu:.1f} s: ratio "
+          f"{plain_cpu / max(fast_cpu, 1e-9):.2f}x (the work per notebook; wall time also shows the parallelism, and "
+          f"other jobs on the machine)")
     print(f"Wall time: plain nbgrader {plain_seconds:.1f} s, grade_class {fast_seconds:.1f} s with {args.workers} "
           f"workers: ratio {plain_seconds / fast_seconds:.2f}x", flush=True)
+    print(f"Load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (other jobs make wall times "
+          f"noisy)", flush=True)
     return 0 if ok else 1
 
 
