@@ -670,7 +670,7 @@ def summary(results, problems, seconds, workers, outputs):
     lines = []
     by_status = Counter(r.status for r in results)
     students = {r.student for r in results}
-    not_graded = [p for p in problems if p.fatal]
+    not_graded = [p for p in problems if p.fatal and p.where != "nbgrader export"]
     lines.append(f"Graded {by_status['graded']} notebooks of {len(students)} students in {_clock(seconds)} "
                  f"({seconds:.1f} s, {workers} workers): {by_status['graded']} graded, {by_status['skipped']} "
                  f"skipped (already graded), {by_status['failed']} failed, "
@@ -692,11 +692,13 @@ def summary(results, problems, seconds, workers, outputs):
                          f"  full marks {sum(s == top for s in scores)}  zero {sum(s == 0 for s in scores)}"
                          f"  [{spread}]{timing}")
     failed = [r for r in results if r.status in ("failed", "not graded") or r.feedback.startswith("failed")]
-    if failed:
+    export = [p for p in problems if p.where == "nbgrader export"]
+    if failed or export:
         lines.append("Failures:")
         for r in sorted(failed, key=lambda r: (r.assignment, r.student)):
             reason = r.reason if r.status in ("failed", "not graded") else f"feedback {r.feedback}"
             lines.append(f"  {r.student}/{r.assignment}: {reason}")
+        lines += [f"  {p}" for p in export]
     if not_graded:
         lines.append("Not graded (bad input):")
         lines += [f"  {p}" for p in not_graded]
@@ -794,9 +796,13 @@ def main(argv=None):
     roster_only = args.roster_only or not course_app(root).config.Autograde.get("create_student", True)
     tasks, found = scan_submissions(root, known, requested, roster if roster_only else None, shard)
     problems += found
-    unregistered = sorted({t.assignment for t in tasks} - set(registered))
-    if unregistered:
-        register_assignments(root, unregistered, say)
+    for name in sorted({t.assignment for t in tasks} - set(registered)):
+        try:
+            register_assignments(root, [name], say)
+        except RuntimeError as error:
+            problems.append(Problem(name, f"not graded: could not register it in the gradebook: "
+                                          f"{str(error).strip().splitlines()[-1][:300]}"))
+            tasks = [t for t in tasks if t.assignment != name]
     create_students(root, sorted({t.student for t in tasks}))
     workers = _worker_count(args.workers, tasks)
     log_dir = Path(args.log_dir or tempfile.mkdtemp(prefix="kbh-grade-class-")).resolve()

@@ -379,3 +379,38 @@ def test_shards_split_the_students_between_machines(tmp_path):
     students = [sorted(t.student for t in tasks) for tasks in shards]
     assert sorted(sum(students, [])) == sorted(t.student for t in everyone) and len(everyone) == 30
     assert all(students) and all(not set(a) & set(b) for a in students for b in students if a is not b)
+
+
+# --- one gradebook, several writers ------------------------------------------------------------------------
+
+def test_sqlite_gradebook_gets_a_busy_timeout_and_other_databases_are_left_alone():
+    assert grade_class.with_busy_timeout("sqlite:////c/gradebook.db") == "sqlite:////c/gradebook.db?timeout=600"
+    assert grade_class.with_busy_timeout("sqlite:////c/g.db?mode=rw") == "sqlite:////c/g.db?mode=rw&timeout=600"
+    assert grade_class.with_busy_timeout("postgresql://grader@db/course") == "postgresql://grader@db/course"
+
+
+def test_a_writer_waits_for_another_workers_lock_instead_of_failing(empty_course):
+    """sqlite3 gives up after 5 s by default ("database is locked"); the gradebook URL the workers use waits."""
+    import sqlite3
+    import threading
+    import time
+
+    from nbgrader.api import Gradebook
+
+    url = grade_class.gradebook_url(empty_course)
+    with Gradebook(url) as gb:
+        gb.update_or_create_student("first")
+    holder = sqlite3.connect(empty_course / "gradebook.db", check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(6.0, holder.commit)
+    release.start()
+    started = time.perf_counter()
+    try:
+        with Gradebook(url) as gb:
+            gb.update_or_create_student("second")
+    finally:
+        release.join()
+        holder.close()
+    assert time.perf_counter() - started >= 5.5
+    with Gradebook(url) as gb:
+        assert {s.id for s in gb.students} == {"first", "second"}
