@@ -118,7 +118,8 @@ def messy(tmp_path_factory):
     write(root, ".DS_Store", b"junk")
     report = root.parent / "report.json"
     result = run_module("autograder.grade_class", ASSIGNMENT, "99_no_such_assignment", "--course", str(root),
-                        "--workers", "2", "--uid-base", str(UID_BASE), "--json", str(report))
+                        "--workers", "2", "--uid-base", str(UID_BASE), "--json", str(report),
+                        "--log-dir", str(root.parent / "logs"))
     return root, result, json.loads(report.read_text())
 
 
@@ -198,7 +199,8 @@ def test_roster_only_reports_a_student_not_in_the_gradebook(messy):
     write(root, f"zed/{ASSIGNMENT}/{NOTEBOOK}", solved)
     try:
         result = run_module("autograder.grade_class", ASSIGNMENT, "--course", str(root), "--workers", "1",
-                            "--uid-base", str(UID_BASE), "--roster-only", "--no-feedback")
+                            "--uid-base", str(UID_BASE), "--roster-only", "--no-feedback",
+                            "--log-dir", str(root.parent / "logs"))
     finally:
         shutil.rmtree(root / "submitted" / "zed")
     assert "submitted/zed: not graded: unknown student 'zed' (not on the gradebook's roster" in result.stdout
