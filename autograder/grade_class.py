@@ -494,7 +494,7 @@ def worker_main(argv=None):
     override.CourseDirectory.db_url = url
     if os.environ.get("KBH_GRADE_GRACEFUL_SHUTDOWN") != "1":
         # Once a notebook's last cell has run, nbclient asks its kernel to exit and waits for it: about 2 s for a
-        # kernel that imported TensorFlow, paid per notebook for nothing (the grades are recorded). Stop it at
+        # kernel that imported TensorFlow, paid per notebook for nothing (every cell has run). Stop it at
         # once instead. Set on NotebookClient, the most general section, so any value nbgrader_config.py gives
         # Execute (or a subclass) still wins.
         override.NotebookClient.shutdown_kernel = "immediate"
