@@ -183,7 +183,7 @@ def profile_notebook(path):
     return profile
 
 
-def print_profiles(root, names, out=sys.stdout):
+def print_profiles(root, names, out=None):
     print("Per notebook (the instructor's solution, a fresh unsandboxed kernel, top to bottom; seconds):", file=out)
     head = (f"  {'notebook':<22} {'top to bottom':>13} {'kernel':>7} {'import TF':>9} {'setup':>6} "
             f"{'answers':>7} {'visible':>7} {'hidden':>7} {'demo etc':>8} {'stop':>5}  slowest visible check")
@@ -212,7 +212,7 @@ def _nbgrader(args, root, env):
                           capture_output=True)
 
 
-def grade_plain(root, names, feedback=False, out=sys.stdout):
+def grade_plain(root, names, feedback=False, out=None):
     """Plain sequential nbgrader on the course in `root` (its config switched to nbgrader's stock autograde
     steps). Returns (seconds, CPU seconds, [failure messages])."""
     with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
@@ -236,7 +236,7 @@ def grade_plain(root, names, feedback=False, out=sys.stdout):
     return time.perf_counter() - started, children_cpu() - cpu, failures
 
 
-def grade_fast(root, names, workers, uid_base, feedback=False, out=sys.stdout):
+def grade_fast(root, names, workers, uid_base, feedback=False, out=None):
     """`python -m autograder.grade_class` on the course in `root`. Returns (seconds, CPU seconds, report dict,
     exit code, its stdout+stderr)."""
     report = root / "grade_class.json"

@@ -586,9 +586,11 @@ def _score(result):
     return f"{result['score']:g}/{result['max_score']:g}"
 
 
-def grade_in_parallel(root, tasks, workers, uid_base, log_dir, force=False, feedback=True, out=sys.stderr):
+def grade_in_parallel(root, tasks, workers, uid_base, log_dir, force=False, feedback=True, out=None):
     """Grade `tasks` with `workers` grader processes (nbgrader's log of worker i in `log_dir`/worker-i.log); print
-    one progress line per finished notebook to `out`; return the list of Result (in the order they finished)."""
+    one progress line per finished notebook to `out` (default: sys.stderr at the time of the call); return the
+    list of Result (in the order they finished)."""
+    out = out if out is not None else sys.stderr
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     pending = queue.Queue()
