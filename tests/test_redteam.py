@@ -322,7 +322,8 @@ def test_an_interrupted_loop_lets_the_notebook_go_on(bank):
 
 def test_a_loop_that_ignores_the_interrupt_costs_a_kernel_restart_only(bank):
     errors = errors_by_cell(bank, "uninterruptible-loop")
-    assert errors["from_categorical_answer"] == ["Timeout"]
+    # Stopped by the cell timeout (the interrupt does not help), or first by the CPU-time limit that kills it.
+    assert errors["from_categorical_answer"] in (["Timeout"], ["KernelDied"])
     assert errors["from_categorical_check"] == ["NameError"]
     assert errors["to_categorical_check"] == []
 
