@@ -55,14 +55,6 @@ def _resolve(ref):
         raise wire.WireError(f"no object {ref.id} in the answer kernel") from None
 
 
-def _describe_error(error):
-    try:
-        message = str(error)
-    except Exception:  # noqa: BLE001 (a hostile __str__)
-        message = "(its message could not be read)"
-    return {"ok": False, "types": [c.__name__ for c in type(error).__mro__][:20], "message": message[:4000]}
-
-
 def _write(path, data):
     temporary = path + ".part"
     with open(temporary, "wb") as file:
@@ -97,11 +89,11 @@ def serve(request_path, response_path, namespace):
     except KeyboardInterrupt:
         raise  # the checker interrupted a call that ran too long; it reports that itself
     except BaseException as error:  # noqa: BLE001 (SystemExit too: it is the student's function that raised)
-        response = _describe_error(error)
+        response = wire.describe_error(error)
     try:
         data = wire.dumps(response, make_ref=_keep)
     except Exception as error:  # noqa: BLE001
-        data = wire.dumps(_describe_error(error))
+        data = wire.dumps(wire.describe_error(error))
     _write(response_path, data)
 
 

@@ -38,10 +38,6 @@ class HideHiddenTests(Preprocessor):
         return cell, resources
 
 
-def _error_output(ename, evalue):
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
-
-
 # --- split grading: the answers in the sandbox, the checks in a trusted process ------------------------------
 
 class SplitExecute(NbGraderPreprocessor):
@@ -65,6 +61,7 @@ class SplitExecute(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         from autograder import sandbox
+        from autograder.split import error_output
 
         if sandbox.opted_out():
             sandbox.warn_unsandboxed()
@@ -81,7 +78,7 @@ class SplitExecute(NbGraderPreprocessor):
             cell.outputs = [NotebookNode(o) for o in results.get(str(index), [])]
             cell.execution_count = None
             if problem and str(index) not in results and cell_is_graded(cell):
-                cell.outputs = [_error_output("NotRun", f"this cell was not run: {problem}")]
+                cell.outputs = [NotebookNode(error_output("NotRun", f"this cell was not run: {problem}"))]
         return nb, resources
 
     def _job(self, nb, resources):

@@ -349,7 +349,7 @@ class AnswerKernel:
             value = registry[request["name"]](*request["args"])
             answer = {"ok": True, "value": value}
         except Exception as error:  # noqa: BLE001 (reported to the student's code as its helper's error)
-            answer = {"ok": False, "types": [c.__name__ for c in type(error).__mro__], "message": str(error)}
+            answer = wire.describe_error(error)
         with contextlib.suppress(OSError):
             write_new(path[: -len(".request")] + ".response", wire.dumps(answer))
 

@@ -48,6 +48,16 @@ class KerasValue:
         self.data = str(data)
 
 
+def describe_error(error):
+    """An exception as plain data: {"ok": False, "types": its class and bases by name, "message": its text}. Used
+    by both sides (a student's exception; a given helper's error in a callback)."""
+    try:
+        message = str(error)
+    except Exception:  # noqa: BLE001 (a hostile __str__)
+        message = "(its message could not be read)"
+    return {"ok": False, "types": [c.__name__ for c in type(error).__mro__][:20], "message": message[:4000]}
+
+
 def _encode(value, arrays, make_ref, depth):
     if depth > MAX_DEPTH:
         raise WireError("data nested too deeply")
