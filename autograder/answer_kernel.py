@@ -6,7 +6,6 @@ It must import without TensorFlow, which the answer kernel of most notebooks can
 """
 import ast
 import os
-import time
 
 from autograder import wire
 
@@ -55,24 +54,28 @@ def _resolve(ref):
         raise wire.WireError(f"no object {ref.id} in the answer kernel") from None
 
 
-def _write(path, data):
-    temporary = path + ".part"
-    with open(temporary, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
+_CHANNEL = None  # the socket to the checker (connect)
 
 
-def serve(request_path, response_path, namespace):
-    """Carry out the request in `request_path` against the student's `namespace` (the kernel's globals) and
-    write the answer to `response_path`.
+def connect(path):
+    """Connect to the checker's socket at `path` (the first thing the answer kernel does)."""
+    global _CHANNEL
+    import socket
+
+    channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    channel.connect(path)
+    _CHANNEL = channel
+
+
+def answer(data, namespace):
+    """Carry out one request (bytes) against the student's `namespace` (the kernel's globals); the answer, bytes.
 
     Requests: {"op": "call", "name": str or None, "ref": Ref or None, "args": list, "kwargs": dict} -> the
     result, and the arguments as the call left them (so in-place changes can be seen);
     {"op": "getattr", "ref": Ref, "name": str}; {"op": "names"} -> the names the answers defined.
     """
     try:
-        with open(request_path, "rb") as file:
-            request = wire.loads(file.read(), resolve_ref=_resolve)
+        request = wire.loads(data, resolve_ref=_resolve)
         op = request["op"]
         if op == "names":
             response = {"ok": True, "value": sorted(k for k in namespace if isinstance(k, str) and
@@ -86,15 +89,25 @@ def serve(request_path, response_path, namespace):
             response = {"ok": True, "value": value, "args": [args, kwargs]}
         else:
             raise wire.WireError(f"unknown request {op!r}")
-    except KeyboardInterrupt:
-        raise  # the checker interrupted a call that ran too long; it reports that itself
     except BaseException as error:  # noqa: BLE001 (SystemExit too: it is the student's function that raised)
         response = wire.describe_error(error)
     try:
-        data = wire.dumps(response, make_ref=_keep)
+        return wire.dumps(response, make_ref=_keep)
     except Exception as error:  # noqa: BLE001
-        data = wire.dumps(wire.describe_error(error))
-    _write(response_path, data)
+        return wire.dumps(wire.describe_error(error))
+
+
+def serve_forever(namespace):
+    """Answer the checker's requests until it closes the connection (one cell runs this; every call of a
+    student's function by the checks is one request). What the student's functions print is dropped."""
+    import contextlib
+
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        while True:
+            data = wire.recv_frame(_CHANNEL)
+            if data is None:
+                return
+            wire.send_frame(_CHANNEL, answer(data, namespace))
 
 
 # --- the prelude: what the setup cell gives the answers, without Keras ----------------------------------------
@@ -126,24 +139,16 @@ def given_helpers(setup_source):
     return helpers
 
 
-_CALLS = iter(range(1, 2**62))
-
-
 def callback(name, *args):
-    """Ask the checker to run the given helper `name` on `args` and wait for its answer (files in
-    KBH_EXCHANGE: the answer kernel has no other way out)."""
-    folder = os.environ["KBH_EXCHANGE"]
-    number = next(_CALLS)
-    request = os.path.join(folder, f"callback-{number}.request")
-    response = os.path.join(folder, f"callback-{number}.response")
-    _write(request, wire.dumps({"name": name, "args": list(args)}))
-    pause = 0.0002
-    while not os.path.exists(response):
-        time.sleep(pause)
-        pause = min(pause * 1.5, 0.005)
-    with open(response, "rb") as file:
-        answer = wire.loads(file.read())
-    os.remove(response)
+    """Ask the checker to run the given helper `name` on `args` and wait for its answer (on the channel: the
+    answer kernel has no other way out)."""
+    if _CHANNEL is None:
+        raise RuntimeError(f"{name} is computed by the grader and is not available here")
+    wire.send_frame(_CHANNEL, wire.dumps({"op": "callback", "name": name, "args": list(args)}))
+    data = wire.recv_frame(_CHANNEL)
+    if data is None:
+        raise RuntimeError("the grader closed the connection")
+    answer = wire.loads(data)
     if not answer["ok"]:
         raise ValueError(answer["message"]) if "ValueError" in answer["types"] else RuntimeError(answer["message"])
     return answer["value"]

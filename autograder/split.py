@@ -24,7 +24,8 @@ import io
 import json
 import os
 import secrets
-import stat
+import socket
+import struct
 import sys
 import threading
 import time
@@ -76,44 +77,6 @@ def answer_kernel_cells(cells):
             and not (is_setup_cell(cell) or is_test_cell(cell) or is_demo_cell(cell))]
 
 
-# --- safe files in the exchange folder (the kernel owns that folder and may plant links or pipes there) ------
-
-def read_untrusted(path, limit=wire.MAX_BYTES):
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            raise wire.WireError("not a regular file of acceptable size")
-        chunks, size = [], 0
-        while size < info.st_size:
-            chunk = os.read(fd, min(1 << 20, info.st_size - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def write_new(path, data):
-    """Write `data` to a new file (O_EXCL: never through a link the kernel planted) under a random name, then
-    rename it to `path` (atomic: the kernel, polling for `path`, never sees half a file). Raises FileExistsError
-    if `path` exists already."""
-    path = os.fspath(path)
-    if os.path.lexists(path):
-        raise FileExistsError(path)
-    temporary = f"{path}.{secrets.token_hex(8)}.part"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-    os.rename(temporary, path)
-
-
 # --- the answer kernel, driven from here -------------------------------------------------------------------------
 
 def _answer_kernel_client_class():
@@ -154,7 +117,10 @@ def hidden_packages(names=("tensorflow", "keras", "tf_keras", "tensorboard")):
 
 
 class AnswerKernel:
-    """The student's kernel in the sandbox: runs the answer cells, then answers calls (`call`, `getattr`)."""
+    """The student's kernel in the sandbox: runs the answer cells, then answers calls (`call`, `getattr`) on a
+    Unix socket in its exchange folder, one request and one answer per call (`answer_kernel.serve_forever`)."""
+
+    CHANNEL = "channel.sock"
 
     def __init__(self, nb, job, log=None):
         self.nb = nb
@@ -167,7 +133,10 @@ class AnswerKernel:
         self.restarts = 0
         self.client = None
         self.exchange = None
-        self._callbacks = None
+        self.channel = None
+        self._listener = None
+        self._serving = None  # the message id of the serve loop's cell
+        self._registry = callback_registry(job["callbacks"]) if job.get("callbacks") else None
 
     # lifecycle
 
@@ -193,11 +162,13 @@ class AnswerKernel:
         self.client.start_new_kernel_client()
         self.exchange = self._make_exchange()
         self._run(self.prelude(), None)
+        self.channel = self._accept()
         for index in self.cell_indices:
             if index in self.skip:
                 continue
             try:
-                outputs = self._run(source_of(self.nb["cells"][index]), index)
+                with self._serving_callbacks():
+                    outputs = self._run(source_of(self.nb["cells"][index]), index)
             except AnswerKernelError as error:
                 # A kernel that timed out may still be spinning (a loop that swallows KeyboardInterrupt): always
                 # start afresh, without this cell.
@@ -206,24 +177,55 @@ class AnswerKernel:
                 self.skip.add(index)
                 return self.restart()
             self.cell_outputs[index] = outputs
+        # From here on the kernel runs one cell, the serve loop, until stop() closes the channel.
+        self._serving = self.client.kc.execute("__import__('autograder.answer_kernel', fromlist=['serve_forever'])"
+                                               ".serve_forever(globals())", store_history=False)
         return self
 
     def _make_exchange(self):
+        """The kernel's exchange folder (in its scratch) and, in it, the socket the kernel connects to."""
         from autograder.sandbox import chown_tree, sandbox_user
 
         workspace = getattr(self.client.km, "_workspace", None)
         base = workspace.scratch if workspace is not None else self.job["workdir"]
         folder = os.path.join(str(base), f".exchange-{secrets.token_hex(8)}")
         os.mkdir(folder, 0o700)
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(os.path.join(folder, self.CHANNEL))
+        self._listener.listen(1)
         if workspace is not None:
             chown_tree(folder, sandbox_user())
         return folder
+
+    def _accept(self):
+        """The prelude's connection (it connected before any student code ran); then nobody else can connect."""
+        try:
+            self._listener.settimeout(30)
+            channel, _ = self._listener.accept()
+        except OSError as error:
+            raise AnswerKernelError(f"the answer kernel did not connect: {error}") from None
+        finally:
+            self._listener.close()
+            self._listener = None
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(self.exchange, self.CHANNEL))
+        if getattr(self.client.km, "_workspace", None) is not None:
+            from autograder.sandbox import sandbox_user
+
+            _, uid, _ = struct.unpack("3i", channel.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                               struct.calcsize("3i")))
+            if uid != sandbox_user()[0]:
+                channel.close()
+                raise AnswerKernelError(f"the channel was opened by uid {uid}, not by the answer kernel")
+        return channel
 
     def prelude(self):
         from autograder.answer_kernel import answer_imports
 
         setup = source_of(next((c for c in self.nb["cells"] if is_setup_cell(c)), {"source": ""}))
-        lines = ["import os as _kbh_os", f"_kbh_os.environ['KBH_EXCHANGE'] = {self.exchange!r}"]
+        channel = os.path.join(self.exchange, self.CHANNEL)
+        lines = ["import os as _kbh_os", f"_kbh_os.environ['KBH_EXCHANGE'] = {self.exchange!r}",
+                 f"__import__('autograder.answer_kernel', fromlist=['connect']).connect({channel!r})"]
         if self.keras_answers:
             lines.append("_kbh_os.environ['KBH_KERAS_ANSWERS'] = '1'")
             lines.append(setup)
@@ -236,15 +238,27 @@ class AnswerKernel:
         return "\n".join(lines)
 
     def restart(self):
-        self.stop()
+        self.stop(hung=True)
         self.restarts += 1
         if self.restarts > self.job.get("max_restarts", 3):
             raise AnswerKernelError("the answer kernel died too often; the remaining checks are not run")
         self.log(f"restarting the answer kernel ({self.restarts})")
         return self.start()
 
-    def stop(self):
+    def stop(self, hung=False):
+        """Close the channel and shut the kernel down; kill it at once if it is `hung` (or dead)."""
+        for sock in (self.channel, self._listener):
+            if sock is not None:
+                sock.close()  # the serve loop sees the end of its input and returns
+        self.channel = self._listener = None
         if self.client is not None:
+            serving, self._serving = self._serving, None
+            if hung:
+                self.client.shutdown_kernel = "immediate"
+            elif serving is not None:  # let the serve loop end, so that shutting down interrupts nothing
+                self.client.timeout, self.client.shell_timeout_interval = 2, 1
+                with contextlib.suppress(Exception):
+                    self.client.wait_for_reply(serving)
             try:
                 self.client._cleanup_kernel()
             except Exception as error:  # noqa: BLE001 (a dead kernel may fail to shut down cleanly)
@@ -283,75 +297,72 @@ class AnswerKernel:
         return [dict(o) for o in cell.outputs]
 
     def request(self, message, resolve_ref):
-        """Send one request (see answer_kernel.serve) and return the decoded response dict."""
-        if self.client is None:
+        """Send one request (see answer_kernel.answer) and return the decoded answer. A kernel that does not
+        answer within `call_timeout` (a loop, a crash, garbage) is restarted and AnswerKernelError raised."""
+        if self.channel is None:
             raise AnswerKernelError("the answer kernel is not running (it died too often)")
-        token = secrets.token_hex(12)
-        request_path = os.path.join(self.exchange, f"{token}.request")
-        response_path = os.path.join(self.exchange, f"{token}.response")
-        write_new(request_path, wire.dumps(message))
-        code = (f"__import__('autograder.answer_kernel', fromlist=['serve']).serve("
-                f"{request_path!r}, {response_path!r}, globals())")
+        deadline = time.monotonic() + self.job["call_timeout"]
         try:
-            with self._serving_callbacks():
-                self._run(code, None, timeout=self.job["call_timeout"])
-        except AnswerKernelError:
+            wire.send_frame(self.channel, wire.dumps(message), deadline)
+            while True:
+                data = wire.recv_frame(self.channel, deadline)
+                if data is None:
+                    raise AnswerKernelError("the kernel died (memory or CPU-time limit, os._exit, a crash)")
+                if not self._answer_callback(data, deadline):
+                    return wire.loads(data, resolve_ref=resolve_ref)  # (a callback request has no Ref to resolve)
+        except (AnswerKernelError, TimeoutError, OSError, wire.WireError) as error:
+            if isinstance(error, TimeoutError):
+                error = AnswerKernelError(f"it did not finish within {self.job['call_timeout']} s")
+            elif not isinstance(error, AnswerKernelError):
+                error = AnswerKernelError(f"the answer kernel sent no valid answer ({error})")
             try:
                 self.restart()
-            except AnswerKernelError as error:
-                self.log(str(error))
-            raise
-        try:
-            data = read_untrusted(response_path)
-        except (OSError, wire.WireError):
-            raise AnswerKernelError("the answer kernel wrote no answer") from None
-        finally:
-            for path in (request_path, response_path):
-                with contextlib.suppress(OSError):
-                    os.remove(path)
-        return wire.loads(data, resolve_ref=resolve_ref)
+            except AnswerKernelError as restart_error:
+                self.log(str(restart_error))
+            raise error from None
 
     # callbacks: the given helpers (notebook 04) computed here, asked for from inside a call
 
+    def _answer_callback(self, data, deadline):
+        """If `data` is a callback request, answer it and return True."""
+        if self._registry is None:
+            return False
+        request = wire.loads(data)
+        if not isinstance(request, dict) or request.get("op") != "callback":
+            return False  # an answer (decoded again by the caller, with its Refs resolved)
+        try:
+            value = self._registry[request["name"]](*request["args"])
+            reply = {"ok": True, "value": value}
+        except Exception as error:  # noqa: BLE001 (reported to the student's code as its helper's error)
+            reply = wire.describe_error(error)
+        wire.send_frame(self.channel, wire.dumps(reply), deadline)
+        return True
+
     @contextlib.contextmanager
     def _serving_callbacks(self):
-        callbacks = self.job.get("callbacks")
-        if not callbacks:
+        """While an answer cell runs, answer the callbacks it makes (a helper called at the top level)."""
+        if self._registry is None:
             yield
             return
         stop = threading.Event()
-        thread = threading.Thread(target=self._serve_callbacks, args=(stop,), daemon=True)
+
+        def serve():
+            import select
+
+            while not stop.is_set():
+                with contextlib.suppress(OSError, ValueError):
+                    if select.select([self.channel], [], [], 0.05)[0]:
+                        data = wire.recv_frame(self.channel, time.monotonic() + self.job["call_timeout"])
+                        if data is not None:
+                            self._answer_callback(data, time.monotonic() + self.job["call_timeout"])
+
+        thread = threading.Thread(target=serve, daemon=True)
         thread.start()
         try:
             yield
         finally:
             stop.set()
             thread.join()
-
-    def _serve_callbacks(self, stop):
-        registry = callback_registry(self.job["callbacks"])
-        pause = 0.0002
-        while not stop.is_set():
-            served = False
-            with contextlib.suppress(OSError):
-                for entry in os.scandir(self.exchange):
-                    if entry.name.startswith("callback-") and entry.name.endswith(".request"):
-                        self._answer_callback(registry, entry.path)
-                        served = True
-            pause = 0.0002 if served else min(pause * 1.5, 0.005)
-            stop.wait(pause)
-
-    def _answer_callback(self, registry, path):
-        try:
-            data = read_untrusted(path, limit=64 * 1024 * 1024)
-            os.remove(path)
-            request = wire.loads(data)
-            value = registry[request["name"]](*request["args"])
-            answer = {"ok": True, "value": value}
-        except Exception as error:  # noqa: BLE001 (reported to the student's code as its helper's error)
-            answer = wire.describe_error(error)
-        with contextlib.suppress(OSError):
-            write_new(path[: -len(".request")] + ".response", wire.dumps(answer))
 
 
 def given_module(setup_source):

@@ -6,12 +6,15 @@ text, dtypes, and lists, tuples and dicts of these. Everything else a student's 
 its own `__eq__`, an ndarray subclass, a class instance) stays in the answer kernel and arrives as a `Ref`: a
 name for it and the name of its type, nothing the checker could be fooled by.
 
-A message is one file: an 8-byte header length, a JSON header, then the raw bytes of every array. Reading it
-never unpickles, never decompresses and never trusts a size it cannot verify, because the kernel that wrote it
-may be hostile.
+A message is an 8-byte header length, a JSON header, then the raw bytes of every array. Reading it never
+unpickles, never decompresses and never trusts a size it cannot verify, because the kernel that wrote it may be
+hostile. Messages travel as frames (an 8-byte length, then the message) over one Unix socket per answer kernel:
+`send_frame` and `recv_frame`.
 """
 import json
+import socket
 import struct
+import time
 
 import numpy as np
 
@@ -196,3 +199,60 @@ def loads(data, resolve_ref=None):
         raise
     except (KeyError, TypeError, ValueError, IndexError, RecursionError, OverflowError) as error:
         raise WireError(f"malformed message: {type(error).__name__}: {error}") from None
+
+
+# --- frames over a socket ------------------------------------------------------------------------------------
+
+def _remaining(deadline):
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("no answer in time")
+    return left
+
+
+def send_frame(sock, message, deadline=None):
+    """Send `message` (bytes from `dumps`) as one frame; TimeoutError if the peer does not read it by `deadline`
+    (a `time.monotonic()` value, or None to wait for ever)."""
+    view = memoryview(struct.pack("<Q", len(message)) + message)
+    while view:
+        sock.settimeout(_remaining(deadline))
+        try:
+            view = view[sock.send(view):]
+        except socket.timeout:
+            raise TimeoutError("the peer did not read in time") from None
+
+
+def _recv_exactly(sock, size, deadline):
+    buffer = bytearray(size)
+    view, got = memoryview(buffer), 0
+    while got < size:
+        sock.settimeout(_remaining(deadline))
+        try:
+            count = sock.recv_into(view[got:], min(size - got, 1 << 20))
+        except socket.timeout:
+            raise TimeoutError("no answer in time") from None
+        if count == 0:
+            return None if got == 0 else _truncated()
+        got += count
+    return bytes(buffer)
+
+
+def _truncated():
+    raise WireError("the connection closed in the middle of a message")
+
+
+def recv_frame(sock, deadline=None, limit=MAX_BYTES):
+    """The next frame's message (bytes), or None if the peer closed the connection between frames. Raises
+    TimeoutError past `deadline`, WireError for a frame longer than `limit` or cut short."""
+    header = _recv_exactly(sock, 8, deadline)
+    if header is None:
+        return None
+    (length,) = struct.unpack("<Q", header)
+    if length > limit:
+        raise WireError(f"a frame of {length} bytes (at most {limit})")
+    message = _recv_exactly(sock, length, deadline) if length else b""
+    if message is None:
+        _truncated()
+    return message

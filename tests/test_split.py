@@ -1,8 +1,10 @@
-"""Split grading's parts that need no kernel: the wire format, the safe exchange files, how results and errors
+"""Split grading's parts that need no kernel: the wire format, its frames on a socket, how results and errors
 come back, which cells the answer kernel runs, and what its prelude imports. The whole path (sandboxed answer
 kernel, trusted checker, real nbgrader) is tested by test_nbgrader_pipeline.py and test_redteam.py."""
-import os
+import socket
 import struct
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -12,8 +14,8 @@ from hypothesis import strategies as st
 from autograder import wire
 from autograder.answer_kernel import answer_imports, given_helpers
 from autograder.errors import CheckFailed
-from autograder.split import (AnswerKernelError, Remote, answer_kernel_cells, read_untrusted, rebuild_exception,
-                              remotes_for, write_back, write_new)
+from autograder.split import (AnswerKernelError, Remote, answer_kernel_cells, rebuild_exception, remotes_for,
+                              write_back)
 from autograder.student import as_array, call_student
 from strategies import float_arrays
 
@@ -124,32 +126,45 @@ def test_deep_nesting_is_rejected():
         wire.dumps(value)
 
 
-# --- files in the exchange folder --------------------------------------------------------------------------
+# --- frames on the channel --------------------------------------------------------------------------------
 
-def test_read_untrusted_reads_a_regular_file_but_not_links_pipes_or_huge_files(tmp_path):
-    (tmp_path / "ok").write_bytes(b"12345")
-    assert read_untrusted(tmp_path / "ok") == b"12345"
-    os.symlink(tmp_path / "ok", tmp_path / "link")
-    with pytest.raises(OSError):
-        read_untrusted(tmp_path / "link")
-    os.mkfifo(tmp_path / "pipe")
-    with pytest.raises(wire.WireError):
-        read_untrusted(tmp_path / "pipe")  # and does not block
-    with pytest.raises(wire.WireError):
-        read_untrusted(tmp_path / "ok", limit=4)
+@pytest.fixture
+def socket_pair():
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    yield left, right
+    left.close()
+    right.close()
 
 
-def test_write_new_never_follows_a_planted_link_or_overwrites(tmp_path):
-    target = tmp_path / "precious"
-    target.write_text("keep")
-    os.symlink(target, tmp_path / "request")
-    with pytest.raises(FileExistsError):
-        write_new(tmp_path / "request", b"evil")
-    with pytest.raises(FileExistsError):
-        write_new(target, b"evil")
-    assert target.read_text() == "keep"
-    write_new(tmp_path / "fresh", b"data")
-    assert (tmp_path / "fresh").read_bytes() == b"data"
+def test_frames_carry_messages_whole_and_the_end_of_the_connection(socket_pair):
+    left, right = socket_pair
+    message = wire.dumps({"op": "call", "args": [np.arange(50_000.0)]})
+    sender = threading.Thread(target=lambda: [wire.send_frame(left, message), wire.send_frame(left, b"")])
+    sender.start()  # (bigger than the socket's buffer: a frame arrives in pieces)
+    assert wire.recv_frame(right) == message
+    assert wire.recv_frame(right) == b""
+    sender.join()
+    left.close()
+    assert wire.recv_frame(right) is None
+
+
+def test_a_frame_that_is_too_long_cut_short_or_late_is_refused(socket_pair):
+    left, right = socket_pair
+    left.sendall(struct.pack("<Q", 10**9))
+    with pytest.raises(wire.WireError, match="at most"):
+        wire.recv_frame(right, limit=10**6)
+    with pytest.raises(TimeoutError):
+        wire.recv_frame(right, deadline=time.monotonic() + 0.2)  # nothing more comes
+    left.sendall(struct.pack("<Q", 100) + b"short")
+    left.close()
+    with pytest.raises(wire.WireError, match="middle"):
+        wire.recv_frame(right)
+
+
+def test_a_peer_that_does_not_read_times_the_sender_out(socket_pair):
+    left, _ = socket_pair
+    with pytest.raises(TimeoutError):
+        wire.send_frame(left, b"x" * 50_000_000, deadline=time.monotonic() + 0.3)
 
 
 # --- what comes back -----------------------------------------------------------------------------------------

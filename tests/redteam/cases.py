@@ -299,11 +299,11 @@ FAKE_ANSWER_KERNEL = """
 # Split grading's own machinery in the answer kernel, made to report success for every call.
 try:
     import autograder.answer_kernel as _ak
-    _honest_serve = _ak.serve
-    def _serve(request_path, response_path, namespace):
+    _honest_answer = _ak.answer
+    def _answer(data, namespace):
         namespace["from_categorical"] = lambda one_hot: np.argmax(one_hot, axis=-1) if False else None
-        return _honest_serve(request_path, response_path, namespace)
-    _ak.serve = _serve
+        return _honest_answer(data, namespace)
+    _ak.answer = _answer
 except ImportError:
     pass
 """
@@ -345,7 +345,7 @@ CHEATS = [
           with_wrong_answer(SWALLOW_WITH_SHOWTRACEBACK), TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY, "caught: the same"),
     Cheat("cheat-swallow-in-run-code", "IPython's run_code replaced: every later cell's exception is swallowed",
           with_wrong_answer(SWALLOW_IN_RUN_CODE), TO_CATEGORICAL_ONLY, FULL, "pays: the failed checks reply 'ok'"),
-    Cheat("cheat-fake-answer-kernel", "patches split grading's own serve() in the answer kernel",
+    Cheat("cheat-fake-answer-kernel", "patches split grading's own answer() in the answer kernel",
           with_wrong_answer(FAKE_ANSWER_KERNEL), TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY, "nothing to patch"),
     Cheat("cheat-edit-tests", "replaces the from_categorical test cells' code", with_cells_changed(_edit_tests),
           TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY, "caught: nbgrader restores test cells from the gradebook"),
