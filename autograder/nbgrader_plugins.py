@@ -1,10 +1,15 @@
 """nbgrader preprocessors of this course. Each is small and does one job."""
+import atexit
+import contextlib
 import json
 import os
 import re
+import select
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
@@ -50,7 +55,10 @@ class SplitExecute(NbGraderPreprocessor):
     * The sandbox is checked before the first notebook; if it cannot be built, grading stops (SystemExit),
       unless the instructor opted out with KBH_UNSANDBOXED=1.
     * A checker that fails or runs past `notebook_timeout` fails the cells it did not report (`NotRun`), so the
-      notebook keeps the points reported before; the batch goes on.
+      notebook keeps the points reported before; the batch goes on, with a fresh checker process.
+    * One checker process grades up to `checker_notebooks` notebooks in a row (TensorFlow is imported once, not
+      once per notebook: seconds each); between two it drops the checks' caches and Keras's state
+      (`autograder.split.reset_checker`). 1 starts a fresh process for every notebook.
     """
 
     notebook_timeout = Integer(1800, help="seconds for a whole notebook").tag(config=True)
@@ -58,6 +66,7 @@ class SplitExecute(NbGraderPreprocessor):
     call_timeout = Integer(60, help="seconds for one call of a student's function").tag(config=True)
     max_restarts = Integer(3, help="answer kernel restarts per notebook after a crash").tag(config=True)
     max_output_bytes = Integer(200_000, help="output kept per cell (bytes)").tag(config=True)
+    checker_notebooks = Integer(50, help="notebooks one checker process grades before a fresh one").tag(config=True)
 
     def preprocess(self, nb, resources):
         from autograder import sandbox
@@ -96,17 +105,96 @@ class SplitExecute(NbGraderPreprocessor):
             job_path, result_path = os.path.join(folder, "job.json"), os.path.join(folder, "result.json")
             with open(job_path, "w") as file:
                 json.dump(self._job(nb, resources), file)
-            try:
-                completed = subprocess.run([sys.executable, "-m", "autograder.split", job_path, result_path],
-                                           capture_output=True, text=True, timeout=self.notebook_timeout)
-            except subprocess.TimeoutExpired:
-                return {}, f"the notebook ran out of time ({self.notebook_timeout} s)"
-            for line in completed.stderr.splitlines()[-200:]:
+            code, log = CheckerProcess.shared(self.checker_notebooks).grade(job_path, result_path,
+                                                                            self.notebook_timeout)
+            for line in log.splitlines()[-200:]:
                 self.log.info("%s", line)
-            if completed.returncode != 0 or not os.path.exists(result_path):
-                return {}, f"the grader's checker failed (exit code {completed.returncode}); see the grader's log"
+            if code is None:
+                return {}, f"the notebook ran out of time ({self.notebook_timeout} s)"
+            if code != 0 or not os.path.exists(result_path):
+                return {}, f"the grader's checker failed (exit code {code}); see the grader's log"
             with open(result_path) as file:
                 return json.load(file), None
+
+
+class CheckerProcess:
+    """`python -m autograder.split --serve`, kept for up to `notebooks` notebooks. Its stderr (the checker's log,
+    the answer kernel's stderr) goes to a file; `grade` returns the part written during one notebook."""
+
+    _shared = None
+
+    @classmethod
+    def shared(cls, notebooks):
+        """The process's one checker (a new one when the last has served its notebooks or failed)."""
+        if cls._shared is None or not cls._shared.usable():
+            if cls._shared is not None:
+                cls._shared.close()
+            cls._shared = cls(notebooks)
+        return cls._shared
+
+    def __init__(self, notebooks):
+        self.notebooks = max(1, notebooks)
+        self.graded = 0
+        self.log_file = tempfile.TemporaryFile(mode="w+b", prefix="kbh-checker-log-")
+        # Its own session: a stop kills the checker and everything it started (the answer kernel) at once.
+        self.process = subprocess.Popen([sys.executable, "-m", "autograder.split", "--serve"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log_file,
+                                        start_new_session=True)
+        atexit.register(self.close)
+
+    def usable(self):
+        return self.process is not None and self.process.poll() is None and self.graded < self.notebooks
+
+    def grade(self, job_path, result_path, timeout):
+        """(exit code, or None when it ran out of time; the log lines of this notebook)."""
+        start = self.log_file.seek(0, os.SEEK_END)
+        code = self._ask(f"{job_path} {result_path}\n", timeout)
+        self.graded += 1
+        if code != 0:
+            self.close()  # a failed or timed-out notebook may leave the process in any state: start afresh
+        self.log_file.seek(start)
+        return code, self.log_file.read().decode("utf-8", "replace")
+
+    def _ask(self, line, timeout):
+        try:
+            self.process.stdin.write(line.encode())
+            self.process.stdin.flush()
+        except OSError:
+            return self._exit_code()
+        deadline = time.monotonic() + timeout
+        reply = b""
+        while not reply.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
+                self.close(kill=True)
+                return None
+            chunk = os.read(self.process.stdout.fileno(), 4096)
+            if not chunk:
+                return self._exit_code()
+            reply += chunk
+        words = reply.split()
+        return int(words[-1]) if len(words) == 2 and words[0] == b"done" and words[1].isdigit() else 1
+
+    def _exit_code(self):
+        code = self.process.wait() if self.process is not None else 1
+        self.close()
+        return code or 1
+
+    def close(self, kill=False):
+        """Let the checker finish and exit (or `kill` it now); then kill what it left running."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None and not kill:
+            with contextlib.suppress(OSError):
+                process.stdin.close()  # the end of its input: it stops after the notebook in hand
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)  # and whatever it left running
+        process.wait()
 
 
 def cell_is_graded(cell):

@@ -606,25 +606,73 @@ def grade(job, log=None):
     return results
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2:
-        print("usage: python -m autograder.split JOB.json RESULT.json", file=sys.stderr)
-        return 2
-    with open(argv[0]) as file:
+def reset_checker():
+    """Between two notebooks in one checker process (`serve_jobs`): give the next one the state a fresh process
+    would give it. The topic modules (their caches of Keras layers and models, fit's helper thread) are dropped
+    and imported afresh by the next setup cell, Keras's global state (name counters, seeds) is cleared, and the
+    setup cell seeds every RNG again. TensorFlow itself stays imported: that is the point."""
+    import gc
+
+    SHARED.clear()
+    for name in [n for n in sys.modules if n.startswith("autograder.topics.")]:
+        close = getattr(sys.modules.pop(name), "close", None)
+        if callable(close):
+            close()
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    gc.collect()
+
+
+def _log_to_stderr(message):  # sys.__stderr__: the checks' own output is redirected while they run
+    print(f"[split] {message}", file=sys.__stderr__, flush=True)
+
+
+def grade_job(job_path, result_path, log=_log_to_stderr):
+    """Grade the job in `job_path` (JSON) and write {cell index: outputs} to `result_path`; 0, or 1 on failure."""
+    with open(job_path) as file:
         job = json.load(file)
-
-    def log(message):  # sys.__stderr__: the checks' own output is redirected while they run
-        print(f"[split] {message}", file=sys.__stderr__, flush=True)
-
     try:
         results = grade(job, log)
     except Exception:  # noqa: BLE001 (reported to SplitExecute, which fails the notebook's remaining cells)
         log(traceback.format_exc())
         return 1
-    with open(argv[1], "w") as file:
+    with open(result_path, "w") as file:
         json.dump({str(k): v for k, v in results.items()}, file)
     return 0
+
+
+def serve_jobs(requests=None, replies=None):
+    """`python -m autograder.split --serve`: grade one job per line "JOB.json RESULT.json" read from stdin, and
+    answer each with a line "done EXIT_CODE" on stdout, until stdin ends. TensorFlow and the checks are imported
+    once, before the first job; `reset_checker` runs between jobs."""
+    requests = requests or sys.stdin
+    replies = replies or sys.stdout
+    from autograder.setup import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras  # noqa: F401 (imported once for every notebook this process grades)
+
+    for line in requests:
+        paths = line.split()
+        if len(paths) != 2:
+            continue
+        code = grade_job(*paths)
+        reset_checker()
+        print(f"done {code}", file=replies, flush=True)
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--serve"]:
+        return serve_jobs()
+    if len(argv) != 2:
+        print("usage: python -m autograder.split JOB.json RESULT.json  |  python -m autograder.split --serve",
+              file=sys.stderr)
+        return 2
+    return grade_job(*argv)
 
 
 if __name__ == "__main__":
