@@ -191,7 +191,13 @@ class AnswerKernel:
         folder = os.path.join(str(base), f".exchange-{secrets.token_hex(8)}")
         os.mkdir(folder, 0o700)
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(os.path.join(folder, self.CHANNEL))
+        # A socket's path may have at most 107 bytes, and a course folder can be deeper than that: bind through
+        # a descriptor of the folder; the kernel connects with a path relative to its working folder, `base`.
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            self._listener.bind(f"/proc/self/fd/{descriptor}/{self.CHANNEL}")
+        finally:
+            os.close(descriptor)
         self._listener.listen(1)
         if workspace is not None:
             chown_tree(folder, sandbox_user())
@@ -223,7 +229,7 @@ class AnswerKernel:
         from autograder.answer_kernel import answer_imports
 
         setup = source_of(next((c for c in self.nb["cells"] if is_setup_cell(c)), {"source": ""}))
-        channel = os.path.join(self.exchange, self.CHANNEL)
+        channel = os.path.join(os.path.basename(self.exchange), self.CHANNEL)  # (the kernel's working folder holds it)
         lines = ["import os as _kbh_os", f"_kbh_os.environ['KBH_EXCHANGE'] = {self.exchange!r}",
                  f"__import__('autograder.answer_kernel', fromlist=['connect']).connect({channel!r})"]
         if self.keras_answers:
