@@ -136,10 +136,16 @@ class CheckerProcess:
         self.notebooks = max(1, notebooks)
         self.graded = 0
         self.log_file = tempfile.TemporaryFile(mode="w+b", prefix="kbh-checker-log-")
+        # Replies come on a pipe of their own: the answer kernels the checker starts write to its stdout/stderr.
+        self.replies, replies_for_child = os.pipe()
         # Its own session: a stop kills the checker and everything it started (the answer kernel) at once.
-        self.process = subprocess.Popen([sys.executable, "-m", "autograder.split", "--serve"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log_file,
-                                        start_new_session=True)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "autograder.split", "--serve", str(replies_for_child)],
+                stdin=subprocess.PIPE, stdout=self.log_file, stderr=self.log_file, pass_fds=[replies_for_child],
+                start_new_session=True)
+        finally:
+            os.close(replies_for_child)
         atexit.register(self.close)
 
     def usable(self):
@@ -165,10 +171,10 @@ class CheckerProcess:
         reply = b""
         while not reply.endswith(b"\n"):
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
+            if left <= 0 or not select.select([self.replies], [], [], left)[0]:
                 self.close(kill=True)
                 return None
-            chunk = os.read(self.process.stdout.fileno(), 4096)
+            chunk = os.read(self.replies, 4096)
             if not chunk:
                 return self._exit_code()
             reply += chunk
@@ -195,6 +201,7 @@ class CheckerProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)  # and whatever it left running
         process.wait()
+        os.close(self.replies)
 
 
 def cell_is_graded(cell):

@@ -649,12 +649,14 @@ def grade_job(job_path, result_path, log=_log_to_stderr):
     return 0
 
 
-def serve_jobs(requests=None, replies=None):
-    """`python -m autograder.split --serve`: grade one job per line "JOB.json RESULT.json" read from stdin, and
-    answer each with a line "done EXIT_CODE" on stdout, until stdin ends. TensorFlow and the checks are imported
-    once, before the first job; `reset_checker` runs between jobs."""
+def serve_jobs(replies_fd, requests=None):
+    """`python -m autograder.split --serve FD`: grade one job per line "JOB.json RESULT.json" read from stdin, and
+    answer each with a line "done EXIT_CODE" on file descriptor FD (a pipe of its own: the answer kernels this
+    process starts share its stdout and stderr), until stdin ends. TensorFlow and the checks are imported once,
+    before the first job; `reset_checker` runs between jobs."""
+    os.set_inheritable(replies_fd, False)
+    replies = os.fdopen(replies_fd, "w")
     requests = requests or sys.stdin
-    replies = replies or sys.stdout
     from autograder.setup import quiet_tensorflow
 
     quiet_tensorflow()
@@ -672,10 +674,10 @@ def serve_jobs(requests=None, replies=None):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv == ["--serve"]:
-        return serve_jobs()
+    if len(argv) == 2 and argv[0] == "--serve" and argv[1].isdigit():
+        return serve_jobs(int(argv[1]))
     if len(argv) != 2:
-        print("usage: python -m autograder.split JOB.json RESULT.json  |  python -m autograder.split --serve",
+        print("usage: python -m autograder.split JOB.json RESULT.json  |  python -m autograder.split --serve FD",
               file=sys.stderr)
         return 2
     return grade_job(*argv)

@@ -109,6 +109,17 @@ print("x" * 8_000_000)           # 8 MB on one line
 for i in range(50_000):
     print("line", i)
 """
+FORGED_REPLIES = """
+import os, sys
+# The kernel's real stdout/stderr (ipykernel keeps a copy of each before it captures them): a grader that read
+# its checker's replies there would take these lines for the end of this notebook, or of the next one.
+for stream in (sys.stdout, sys.stderr):
+    for target in (getattr(stream, "_original_stdstream_copy", None), 1, 2):
+        try:
+            os.write(target, b"done 0\\n" * 100)
+        except (OSError, TypeError):
+            pass
+"""
 CASES = [
     Case("infinite-loop", "`while True: pass` in an answer", with_answer_prefix(INFINITE_LOOP), TO_CATEGORICAL_ONLY,
          "handled: the per-cell timeout interrupts it (KeyboardInterrupt), the notebook goes on"),
@@ -125,6 +136,8 @@ CASES = [
     Case("output-flood", "8 MB on one line and 50 000 lines printed, then the right answer",
          with_answer_prefix(OUTPUT_FLOOD, "to_categorical_answer"), FULL,
          "all of it is kept in nbgrader's memory; LimitOutput cuts lines, not an 8 MB line"),
+    Case("forged-replies", "writes the checker's 'done' reply to the kernel's real stdout and stderr, then the "
+         "right answer", with_answer_prefix(FORGED_REPLIES), FULL, "nothing to forge: the lines go to the log"),
     Case("not-json", "a notebook file that is not JSON", raw_file(b"{this is not json"), None,
          "handled: that student is reported as an error and removed; the batch goes on (exit code 1)"),
     Case("empty-file", "an empty notebook file", raw_file(b""), None,
