@@ -39,6 +39,7 @@ c.Autograde.autograde_preprocessors = [
 c.SplitExecute.notebook_timeout = 1800              # seconds per notebook
 c.SplitExecute.cell_timeout = 120                   # seconds per answer cell
 c.SplitExecute.call_timeout = 60                    # seconds per call of a student's function by a check
+c.SplitExecute.checker_notebooks = 50               # notebooks one checker process grades (TensorFlow imported once)
 c.SandboxedKernelManager.cpu_seconds = 3600         # CPU seconds per notebook, all threads (raise on many cores)
 c.SandboxedKernelManager.memory_mb = 2048           # a TensorFlow kernel needs ~0.6 GB
 c.SandboxedKernelManager.processes = 512            # processes + threads of the sandbox uid
