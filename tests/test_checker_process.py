@@ -1,0 +1,57 @@
+"""The checker process that SplitExecute keeps for many notebooks (`CheckerProcess`, `split.serve_jobs`): its
+replies cannot be forged through stdout, a failed notebook gets it replaced, and a notebook past its time is
+killed with it. (Real notebooks through it: test_nbgrader_pipeline.py and test_redteam.py.)"""
+import json
+import time
+
+import nbformat
+import pytest
+
+from autograder import sandbox
+from autograder.nbgrader_plugins import CheckerProcess
+
+
+def job_file(folder, setup_source):
+    """A job of one setup cell and one answer cell, graded without the sandbox (the subject here is the process
+    around the grading, not the sandbox)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(setup_source, metadata={"nbgrader": {"grade_id": "setup"}}),
+                nbformat.v4.new_code_cell("def f(x):\n    return x", metadata={"nbgrader": {"grade_id": "f",
+                                                                                           "solution": True}})]
+    job = {"notebook": nb, "assignment": "01_to_categorical", "workdir": str(folder), "course_root": str(folder),
+           "kernel_settings": {}, "cell_timeout": 30, "call_timeout": 30}
+    path = folder / "job.json"
+    path.write_text(json.dumps(job))
+    return str(path), str(folder / "result.json")
+
+
+@pytest.fixture
+def checker(monkeypatch):
+    monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
+    process = CheckerProcess(50)
+    yield process
+    process.close(kill=True)
+
+
+def test_a_line_written_to_stdout_is_no_reply(checker, tmp_path):
+    job, result = job_file(tmp_path, "import os\nos.write(1, b'done 0\\n' * 50)\nos.write(2, b'done 0\\n')")
+    code, log = checker.grade(job, result, timeout=120)
+    assert code == 0 and json.loads(open(result).read()), log
+    assert "done 0" in log  # it went to the log, not to the replies
+    assert checker.usable()  # and the process goes on to the next notebook
+
+
+def test_a_failed_notebook_replaces_the_process(checker, tmp_path):
+    (tmp_path / "job.json").write_text("{}")  # no notebook: grade() fails
+    code, log = checker.grade(str(tmp_path / "job.json"), str(tmp_path / "result.json"), timeout=120)
+    assert code == 1 and "Traceback" in log
+    assert not checker.usable()
+
+
+def test_a_notebook_past_its_time_is_killed_with_its_checker(checker, tmp_path):
+    job, result = job_file(tmp_path, "import time\ntime.sleep(600)")
+    process = checker.process
+    started = time.monotonic()
+    code, _ = checker.grade(job, result, timeout=15)
+    assert code is None and time.monotonic() - started < 22  # killed at once, not asked to finish first
+    assert process.poll() is not None and not checker.usable()
