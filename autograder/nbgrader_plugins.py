@@ -156,41 +156,40 @@ class CheckerProcess:
         start = self.log_file.seek(0, os.SEEK_END)
         code = self._ask(f"{job_path} {result_path}\n", timeout)
         self.graded += 1
-        if code != 0:
-            self.close()  # a failed or timed-out notebook may leave the process in any state: start afresh
         self.log_file.seek(start)
-        return code, self.log_file.read().decode("utf-8", "replace")
+        log = self.log_file.read().decode("utf-8", "replace")
+        if code != 0:
+            self.close(kill=code is None)  # a failed or timed-out notebook may leave it in any state: start afresh
+        return code, log
 
     def _ask(self, line, timeout):
+        """The exit code the checker replies for the job in `line`; its own exit code if it died; None if it did
+        not reply within `timeout` s."""
         try:
             self.process.stdin.write(line.encode())
             self.process.stdin.flush()
         except OSError:
-            return self._exit_code()
+            return self.process.wait() or 1
         deadline = time.monotonic() + timeout
         reply = b""
         while not reply.endswith(b"\n"):
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.replies], [], [], left)[0]:
-                self.close(kill=True)
                 return None
             chunk = os.read(self.replies, 4096)
             if not chunk:
-                return self._exit_code()
+                return self.process.wait() or 1
             reply += chunk
         words = reply.split()
         return int(words[-1]) if len(words) == 2 and words[0] == b"done" and words[1].isdigit() else 1
 
-    def _exit_code(self):
-        code = self.process.wait() if self.process is not None else 1
-        self.close()
-        return code or 1
-
     def close(self, kill=False):
-        """Let the checker finish and exit (or `kill` it now); then kill what it left running."""
+        """Let the checker finish and exit (or `kill` it now); then kill what it left running and release its
+        pipe and log."""
         process, self.process = self.process, None
         if process is None:
             return
+        atexit.unregister(self.close)
         if process.poll() is None and not kill:
             with contextlib.suppress(OSError):
                 process.stdin.close()  # the end of its input: it stops after the notebook in hand
@@ -202,6 +201,7 @@ class CheckerProcess:
             os.killpg(process.pid, signal.SIGKILL)  # and whatever it left running
         process.wait()
         os.close(self.replies)
+        self.log_file.close()
 
 
 def cell_is_graded(cell):

@@ -649,20 +649,19 @@ def grade_job(job_path, result_path, log=_log_to_stderr):
     return 0
 
 
-def serve_jobs(replies_fd, requests=None):
+def serve_jobs(replies_fd):
     """`python -m autograder.split --serve FD`: grade one job per line "JOB.json RESULT.json" read from stdin, and
     answer each with a line "done EXIT_CODE" on file descriptor FD (a pipe of its own: the answer kernels this
     process starts share its stdout and stderr), until stdin ends. TensorFlow and the checks are imported once,
     before the first job; `reset_checker` runs between jobs."""
     os.set_inheritable(replies_fd, False)
     replies = os.fdopen(replies_fd, "w")
-    requests = requests or sys.stdin
     from autograder.setup import quiet_tensorflow
 
     quiet_tensorflow()
     import keras  # noqa: F401 (imported once for every notebook this process grades)
 
-    for line in requests:
+    for line in sys.stdin:
         paths = line.split()
         if len(paths) != 2:
             continue
