@@ -46,21 +46,42 @@ def compare_once(student_fn, reference_fn, case, *, name, rtol=RTOL, atol=None, 
     """Compare the student's and the reference's results on one Case; raise CheckFailed if they differ.
 
     Args:
-        mistakes_fn: callable(*args, **kwargs) -> list of Mistake on this case, or None.
+        mistakes_fn: callable(*args, **kwargs) -> list of Mistake on this case, or None. A Mistake whose result
+            the student's matches is named; one whose `raises` holds the type of the error the student's
+            function raised on this (valid) input is named as its likely cause.
         error_hint: callable(case, error) -> str or None: a hint added when the student's function raises.
     """
     try:
-        result = call_student(student_fn, *case.args, name=name, allow_keras=allow_keras, **case.kwargs)
+        try:
+            result = call_student(student_fn, *case.args, name=name, allow_keras=allow_keras, **case.kwargs)
+        except CheckFailed as failure:
+            hint = raised_hint(case, failure.__cause__, mistakes_fn, error_hint)
+            if hint:
+                raise CheckFailed(f"{failure}\n  Hint: {hint}", exercise=name) from failure.__cause__
+            raise
+        got = as_array(result, name)
+        expected = np.asarray(reference_fn(*case.args, **case.kwargs))
+        mistakes = mistakes_fn(*case.args, **case.kwargs) if mistakes_fn else ()
+        compare_arrays(got, expected, what=describe_call(name, case.args, case.kwargs), rtol=rtol, atol=atol,
+                       exact=exact, mistakes=mistakes)
     except CheckFailed as failure:
-        hint = error_hint(case, failure.__cause__) if error_hint and failure.__cause__ is not None else None
-        if hint:
-            raise CheckFailed(f"{failure}\n  Hint: {hint}") from failure.__cause__
+        failure.exercise = failure.exercise or name
         raise
-    got = as_array(result, name)
-    expected = np.asarray(reference_fn(*case.args, **case.kwargs))
-    mistakes = mistakes_fn(*case.args, **case.kwargs) if mistakes_fn else ()
-    compare_arrays(got, expected, what=describe_call(name, case.args, case.kwargs), rtol=rtol, atol=atol,
-                   exact=exact, mistakes=mistakes)
+
+
+def raised_hint(case, error, mistakes_fn=None, error_hint=None):
+    """The hint for a student's function that raised `error` on `case`, an input Keras accepts: the topic's
+    own hint for that error, else the first registered Mistake that is known to raise it there."""
+    if error is None:
+        return None
+    hint = error_hint(case, error) if error_hint else None
+    if hint:
+        return hint
+    for mistake in (mistakes_fn(*case.args, **case.kwargs) if mistakes_fn else ()):
+        if mistake.raises and isinstance(error, mistake.raises):
+            return f"Keras accepts this input; code that raises {type(error).__name__} here usually has this " \
+                   f"mistake: {mistake.description}."
+    return None
 
 
 def check_cases(student_fn, reference_fn, cases, *, name, reference, quiet=False, **compare_options):
@@ -109,12 +130,12 @@ def check_property(student_fn, reference_fn, cases_strategy, *, name, reference,
     try:
         run()
     except CheckFailed as failure:  # already shrunk to the simplest failing input; drop hypothesis's frames
-        raise CheckFailed(str(failure)) from failure.__cause__
+        raise CheckFailed(str(failure), exercise=failure.exercise) from failure.__cause__
     except FlakyFailure as flaky:  # failed once, passed on the same input later
         first = next((e for e in flaky.exceptions if isinstance(e, CheckFailed)), None)
         raise CheckFailed(f"{first or flaky}\n  Note: `{name}` gave different results for the same input; "
                           "its result must depend only on its arguments (unseeded randomness? state kept "
-                          "between calls?).") from None
+                          "between calls?).", exercise=name) from None
     if not quiet:
         report_pass(name, reference, len(distinct))
     return len(distinct)

@@ -18,10 +18,15 @@ RTOL = 1e-5
 
 @dataclass(frozen=True)
 class Mistake:
-    """A known wrong answer: what the student would get by making this mistake on the same inputs."""
+    """A known wrong answer: what the student would get by making this mistake on the same inputs.
+
+    `raises`: exception types that code with this mistake typically raises on these inputs instead of returning
+    `result` (e.g. an IndexError from one class too few), so the mistake can be named then too.
+    """
 
     description: str
-    result: np.ndarray
+    result: np.ndarray = None
+    raises: tuple = ()
 
 
 def _kind(dtype):
@@ -127,8 +132,8 @@ def compare_arrays(got, expected, *, what, rtol=RTOL, atol=None, exact=False, mi
     """
     expected = np.asarray(expected)
     atol = 0.0 if exact else _tolerance(expected, rtol, atol)
-    named = [f"Your result matches what you get if {m.description}." for m in mistakes
-             if _matches(got, np.asarray(m.result), rtol, atol, exact)
+    named = [f"Hint: your result is what you get if {m.description}." for m in mistakes
+             if m.result is not None and _matches(got, np.asarray(m.result), rtol, atol, exact)
              and not _matches(np.asarray(m.result), expected, rtol, atol, exact)][:1]
     if got.shape != expected.shape:
         raise CheckFailed(f"{what}: " + "\n  ".join(_shape_message(got, expected) + named))

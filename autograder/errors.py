@@ -1,8 +1,94 @@
-"""The one exception a check raises when a student's answer is wrong."""
+"""The one exception a check raises when a student's answer is wrong, and how a notebook shows it.
+
+IPython shows an exception through its `_render_traceback_()` when the exception has one (the protocol Jupyter
+offers for exactly this: ipyparallel uses it for remote errors). A failed check is shown as a short note: what
+is wrong, on which input, the hint; then, when the student's own code raised, the frames of *their* code, which
+they need to find the line. The checks' own frames (this package, hypothesis, NumPy internals) never appear.
+The test cell still ends in an error, so nbgrader scores it 0.
+"""
+import os
+import sys
+import textwrap
+import types
+
+WIDTH = 84  # nbgrader validate cuts lines longer than 87 characters, its indent included
+_RED, _BOLD, _RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class CheckFailed(AssertionError):
     """A student's answer does not match Keras. The message says what is wrong in the student's terms.
 
     It subclasses AssertionError so that nbgrader and pytest treat it as an ordinary failed test.
+
+    Args:
+        message: the whole note, first line first (usually the call that failed and what is wrong).
+        exercise: the name of the student's function, when the check knows it (shown in the heading).
     """
+
+    def __init__(self, message, *, exercise=None):
+        super().__init__(message)
+        self.exercise = exercise
+
+    def _render_traceback_(self):
+        return render_failure(self)
+
+
+def wrap(text, width=WIDTH):
+    """Wrap each line of `text` to `width`, continuing a line under its own indent plus two spaces."""
+    lines = []
+    for line in str(text).splitlines() or [""]:
+        indent = line[:len(line) - len(line.lstrip())]
+        lines += textwrap.wrap(line, width, subsequent_indent=indent + "  ", break_on_hyphens=False,
+                               break_long_words=True) or [""]
+    return lines
+
+
+def render_failure(failure):
+    """The lines a notebook shows for a failed check (ANSI colours, as IPython's own tracebacks have)."""
+    heading = f"\u2717 {failure.exercise} is not right yet" if failure.exercise else "\u2717 This check failed"
+    lines = [f"{_BOLD}{_RED}{heading}{_RESET}"] + wrap(failure)
+    frames = student_frames(failure.__cause__)
+    if frames is not None:
+        lines += ["", f"{_BOLD}Where your code raised it:{_RESET}"] + format_student_error(failure.__cause__, frames)
+    return lines
+
+
+def _is_student_file(filename):
+    """Code that is neither this package nor installed (Python's library, site-packages): notebook cells and the
+    student's own modules."""
+    if not filename or filename.startswith("<frozen"):
+        return False
+    path = os.path.abspath(filename)
+    installed = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return not path.startswith(_PACKAGE_DIR) and not any(path.startswith(p + os.sep) for p in installed)
+
+
+def student_frames(error):
+    """A traceback of only the student's frames of `error`, or None if none of its frames is the student's."""
+    if error is None or error.__traceback__ is None:
+        return None
+    kept, tb = [], error.__traceback__
+    while tb is not None:
+        if _is_student_file(tb.tb_frame.f_code.co_filename):
+            kept.append(tb)
+        tb = tb.tb_next
+    chain = None
+    for tb in reversed(kept):
+        chain = types.TracebackType(chain, tb.tb_frame, tb.tb_lasti, tb.tb_lineno)
+    return chain
+
+
+def format_student_error(error, frames):
+    """The student's frames and error line, formatted as IPython formats any error (falls back to Python's)."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            return shell.InteractiveTB.structured_traceback(type(error), error, frames)
+    except Exception:  # noqa: BLE001 (a formatter that fails must not hide the note above)
+        pass
+    import traceback
+
+    return "".join(traceback.format_exception(type(error), error, frames)).rstrip("\n").splitlines()

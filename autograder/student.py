@@ -19,6 +19,22 @@ import numpy as np
 from autograder.errors import CheckFailed
 from autograder.describe import describe_call, type_name
 
+
+def _names_exercise(check):
+    """A CheckFailed raised by `check(fn_or_result, ..., name=...)` names the exercise (its heading)."""
+    @functools.wraps(check)
+    def named(first, *args, **kwargs):
+        try:
+            return check(first, *args, **kwargs)
+        except CheckFailed as failure:
+            if check.__name__.startswith("as_"):  # as_array(result, name): never ask a result for its name
+                name = kwargs.get("name") or (args[0] if args else None)
+            else:  # call_student(fn, ..., name=None)
+                name = kwargs.get("name") or getattr(first, "__name__", None)
+            failure.exercise = failure.exercise or (name if isinstance(name, str) else None)
+            raise
+    return named
+
 _FORBIDDEN_PACKAGES = ("keras", "tensorflow", "tf_keras")
 
 
@@ -109,6 +125,7 @@ def _same(a, b):
     return True
 
 
+@_names_exercise
 def call_student(fn, *args, name=None, allow_keras=False, **kwargs):
     """Call the student's `fn(*args, **kwargs)` as untrusted code and return whatever it returns.
 
@@ -175,6 +192,7 @@ def call_student(fn, *args, name=None, allow_keras=False, **kwargs):
     return result
 
 
+@_names_exercise
 def as_array(result, name="your function"):
     """Accept `result` only if it is a plain `np.ndarray` of numbers; return a private copy of it.
 
@@ -198,6 +216,7 @@ def as_array(result, name="your function"):
     return np.array(result, copy=True)
 
 
+@_names_exercise
 def as_number(result, name="your function"):
     """Accept `result` only if it is a real Python or NumPy number (not bool); return it as a float."""
     if type(result) is int and abs(result) > sys.float_info.max:
@@ -212,6 +231,7 @@ def as_number(result, name="your function"):
     raise CheckFailed(f"`{name}` returned a {type_name(result)}; it should return a number.")
 
 
+@_names_exercise
 def expect_value_error(fn, *args, name=None, reason, **kwargs):
     """Check that the student's `fn(*args, **kwargs)` raises ValueError with a message.
 

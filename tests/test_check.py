@@ -140,7 +140,7 @@ def test_check_cases_names_a_known_mistake():
         return [Mistake("you used np.max instead of np.maximum", np.max(x, axis=0) + 0 * x[:1])]
 
     check_cases(relu, relu, CASES[:1], name="relu", reference="r", mistakes_fn=mistakes, quiet=True)
-    with pytest.raises(CheckFailed, match="Your result matches what you get if you used np.max instead of np.maximum"):
+    with pytest.raises(CheckFailed, match="Hint: your result is what you get if you used np.max instead of np.maximum"):
         check_cases(lambda x: np.max(x, axis=0) + 0 * x[:1], relu, CASES[:1], name="relu", reference="r",
                     mistakes_fn=mistakes, quiet=True)
 

@@ -174,11 +174,11 @@ def test_exact_count_of_differing_large_integers():
 def test_a_matching_mistake_is_named():
     mistake = Mistake("you sum over axis 0 instead of axis 1", M.sum(axis=0))
     passes(M.sum(axis=1), M.sum(axis=1), mistakes=[mistake])
-    message = fails(M.sum(axis=0), M.sum(axis=1), "Your result matches what you get if you sum over axis 0",
+    message = fails(M.sum(axis=0), M.sum(axis=1), "Hint: your result is what you get if you sum over axis 0",
                     mistakes=[mistake])
     assert re.search(r"expected \(3,\), got \(4,\)", message)
     values_mistake = Mistake("you forgot to divide by n", M * 4)
-    fails(M * 4, M, "(?s)about 4 times.*Your result matches what you get if you forgot to divide by n",
+    fails(M * 4, M, "(?s)about 4 times.*Hint: your result is what you get if you forgot to divide by n",
           mistakes=[values_mistake])
 
 

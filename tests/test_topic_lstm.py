@@ -17,7 +17,7 @@ STACKED_CASE = L.stacked_case(8, batch=3, timesteps=2, data_dim=3, units=(2, 2),
 
 
 def named(text):
-    return re.escape(f"Your result matches what you get if {text}")
+    return re.escape(f"Hint: your result is what you get if {text}")
 
 
 def test_numpy_model_agrees_with_keras():

@@ -260,7 +260,7 @@ def compare_weight_lists(got, expected, *, what, mistakes=()):
         plain = [np.asarray(w) for w in got]  # NumPy scalars too: h5py reads a 0-d dataset as one
         for description, wrong in mistakes:
             if wrong and _same_list(plain, wrong) and not _same_list(wrong, expected):
-                raise CheckFailed(f"{what}: wrong weights. Your list matches what you get if {description}.")
+                raise CheckFailed(f"{what}: wrong weights.\n  Hint: your list is what you get if {description}.")
     got = [as_array(w, what) if type(w) is np.ndarray else _not_array(w, what) for w in got]
     if len(got) != len(expected):
         shapes = ", ".join(str(e.shape) for e in expected)

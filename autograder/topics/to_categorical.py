@@ -32,19 +32,20 @@ def _labels_array(y):
 def to_categorical_mistakes(y, num_classes=None):
     labels = _labels_array(y)
     mistakes = []
-    if num_classes is None and labels.size and labels.max() > 0:
-        too_few = labels.max()
+    if num_classes is None and labels.size:
+        too_few = int(labels.max())
         wrong = np.zeros(labels.shape + (too_few,))
         inside = labels < too_few
         wrong[inside, labels[inside]] = 1.0
-        mistakes.append(Mistake("num_classes is max(y) instead of max(y) + 1 (labels start at 0)", wrong))
+        # With one class too few, the largest label has no column: np.eye(max(y))[y] raises IndexError, and an
+        # answer that checks its labels against that num_classes raises its own ValueError.
+        mistakes.append(Mistake("num_classes is max(y) instead of max(y) + 1 (labels start at 0)", wrong,
+                                raises=(IndexError, ValueError)))
     return mistakes
 
 
 def to_categorical_error_hint(case, error):
-    if case.kwargs.get("num_classes") is None and isinstance(error, IndexError):
-        return "with num_classes=None there are max(y) + 1 classes: labels run from 0 to max(y)."
-    if isinstance(error, IndexError):
+    if isinstance(error, IndexError) and case.kwargs.get("num_classes") is not None:
         return "a label is used as a column index, so it must be a whole number below num_classes."
     return None
 
