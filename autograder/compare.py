@@ -138,8 +138,8 @@ def compare_arrays(got, expected, *, what, rtol=RTOL, atol=None, exact=False, mi
     if got.shape != expected.shape:
         raise CheckFailed(f"{what}: " + "\n  ".join(_shape_message(got, expected) + named))
     if _kind(got.dtype) != _kind(expected.dtype):
-        raise CheckFailed(f"{what}: wrong kind of numbers: Keras returns {_kind(expected.dtype)}s "
-                          f"(dtype {expected.dtype}), you returned dtype {got.dtype}.")
+        raise CheckFailed(f"{what}: " + "\n  ".join([f"wrong kind of numbers: Keras returns {_kind(expected.dtype)}s "
+                          f"(dtype {expected.dtype}), you returned dtype {got.dtype}."] + named))
     if _matches(got, expected, rtol, atol, exact):
         return
     bad = ~np.isfinite(got) & np.isfinite(expected)

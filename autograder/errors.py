@@ -7,6 +7,7 @@ they need to find the line. The checks' own frames (this package, hypothesis, Nu
 The test cell still ends in an error, so nbgrader scores it 0.
 """
 import os
+import re
 import sys
 import textwrap
 import types
@@ -44,10 +45,21 @@ def wrap(text, width=WIDTH):
     return lines
 
 
+def heading(exercise=None):
+    text = f"\u2717 {exercise} is not right yet" if exercise else "\u2717 This check failed"
+    return f"{_BOLD}{_RED}{text}{_RESET}"
+
+
+def heading_of(line):
+    """`line` if it is a heading `heading()` makes (an exercise name is an identifier), else the plain heading."""
+    match = re.fullmatch(re.escape(_BOLD + _RED) + "\u2717 ([A-Za-z_][A-Za-z0-9_]*) is not right yet" + re.escape(_RESET),
+                         line)
+    return heading(match.group(1) if match else None)
+
+
 def render_failure(failure):
     """The lines a notebook shows for a failed check (ANSI colours, as IPython's own tracebacks have)."""
-    heading = f"\u2717 {failure.exercise} is not right yet" if failure.exercise else "\u2717 This check failed"
-    lines = [f"{_BOLD}{_RED}{heading}{_RESET}"] + wrap(failure)
+    lines = [heading(failure.exercise)] + wrap(failure)
     frames = student_frames(failure.__cause__)
     if frames is not None:
         lines += ["", f"{_BOLD}Where your code raised it:{_RESET}"] + format_student_error(failure.__cause__, frames)

@@ -23,13 +23,25 @@ def has_hidden_tests(source):
     return "### BEGIN HIDDEN TESTS" in source
 
 
+def check_note(output):
+    """The lines of an error output that are safe to hand back: for a failed check, its heading (the first line
+    the checker rendered, when it is one) and its message; for any other error, `ename: evalue`."""
+    from autograder.errors import heading_of, wrap
+
+    ename, evalue = output.get("ename", "Error"), str(output.get("evalue", ""))
+    if ename != "CheckFailed":
+        return [f"{ename}: {evalue}"]
+    first = (output.get("traceback") or [""])[0]
+    return [heading_of(first)] + wrap(evalue)
+
+
 class HideHiddenTests(Preprocessor):
     """Make a graded notebook safe to hand back: no hidden test source, no traceback that quotes it.
 
     nbgrader's autograde restores every test cell, hidden tests included, before it runs the notebook, so the
     autograded notebook that feedback is made from contains them. This removes the hidden region from each such
-    cell and keeps only the last line of an error (`CheckFailed: what is wrong`), because an IPython traceback
-    prints the lines of the cell around the failing call.
+    cell and keeps of an error only the check's note (autograder/errors.py: the heading and the message; never a
+    frame), because an IPython traceback prints the lines of the cell around the failing call.
     """
 
     enabled = Bool(True).tag(config=True)  # nbconvert preprocessors are off unless enabled
@@ -39,7 +51,7 @@ class HideHiddenTests(Preprocessor):
             cell.source = HIDDEN_REGION.sub("", cell.source).rstrip() + "\n# (hidden tests ran here)"
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
-                    output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+                    output["traceback"] = check_note(output)
         return cell, resources
 
 

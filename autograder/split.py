@@ -32,6 +32,7 @@ import time
 import traceback
 
 from autograder import wire
+from autograder.errors import CheckFailed, render_failure
 
 SETUP_ID = "setup"
 DEMO_TAG = "demo"
@@ -531,8 +532,10 @@ def rebuild_exception(response):
 
 # --- running the checks ------------------------------------------------------------------------------------------
 
-def error_output(ename, evalue):
-    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+def error_output(ename, evalue, lines=None):
+    """An nbformat error output; `lines` is what a notebook shows (default: `ename: evalue`)."""
+    return {"output_type": "error", "ename": ename, "evalue": evalue,
+            "traceback": lines if lines is not None else [f"{ename}: {evalue}"]}
 
 
 def run_trusted(source, namespace, name):
@@ -544,6 +547,8 @@ def run_trusted(source, namespace, name):
             exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102 (instructor code from the gradebook)
     except AnswerKernelError as caught:
         error = error_output("AnswerKernelError", f"Your code could not be run: {caught}.")
+    except CheckFailed as caught:  # the same short note the student's own notebook shows
+        error = error_output("CheckFailed", str(caught), render_failure(caught))
     except Exception as caught:  # noqa: BLE001 (a failed check is an ordinary outcome)
         error = error_output(type(caught).__name__, str(caught))
     outputs = [{"output_type": "stream", "name": "stdout", "text": buffer.getvalue()}] if buffer.getvalue() else []

@@ -336,3 +336,11 @@ def test_property_a_transposed_non_square_array_is_reported_as_transposed(x):
     with pytest.raises(CheckFailed, match=re.escape(expected_text)) as failure:
         compare_arrays(x.T, x, what=WHAT)
     assert "It looks transposed" in str(failure.value)
+
+
+def test_a_named_mistake_is_given_with_the_wrong_kind_of_numbers_too():
+    scores = np.array([[0.1, 0.9], [0.2, 0.8]])
+    along_samples = Mistake("you take the argmax over axis 0", np.argmax(scores, axis=0))
+    fails(np.argmax(scores, axis=0).astype(float), np.argmax(scores, axis=-1),
+          r"(?s)wrong kind of numbers.*\n  Hint: your result is what you get if you take the argmax over axis 0\.$",
+          exact=True, mistakes=[along_samples])

@@ -105,6 +105,19 @@ def test_feedback_never_shows_hidden_tests(course, assignment):
         assert [line for line in secret if line in text] == [], page
 
 
+@pytest.mark.skipif("01_to_categorical" not in ASSIGNMENTS, reason="KBH_ONLY leaves 01 out")
+def test_feedback_shows_a_failed_check_as_the_notebook_does(course):
+    """A visible and a hidden check of the wrong answer "num_classes is max(y)": each shows the note the
+    student's notebook shows (heading, message, hint), no frame."""
+    page = course / "feedback" / "num-classes-is-max" / "01_to_categorical" / "01_to_categorical.html"
+    body = re.sub(r"(?s)<(style|script)\b.*?</\1>", "", page.read_text(encoding="utf-8"))
+    text = " ".join(visible_text(body).split())
+    assert text.count("\u2717 to_categorical is not right yet") == 2
+    assert "usually has this mistake: num_classes is max(y) instead of max(y) + 1" in text
+    at = text.find("Traceback")
+    assert at < 0 and "autograder/" not in text, text[at - 300:at + 300]
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_hidden_tests_would_leak_without_the_course_preprocessor(course, assignment):
     """The autograded notebook that feedback is made from contains the hidden tests; the preprocessor is what
