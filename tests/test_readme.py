@@ -17,6 +17,12 @@ def test_readme_opens_with_install_and_start_then_install_and_test():
     assert "pip install -r requirements.txt" in test and "pytest" in test
 
 
+def test_the_start_command_checks_the_python_first_and_takes_any_supported_python3():
+    start, test = readme_commands()
+    assert start.startswith("python3 autograder/python_check.py && python3 -m venv .venv && ")
+    assert "python3.1" not in start + test  # a newcomer's Python is python3, whichever 3.11-3.13 it is
+
+
 def test_ci_runs_the_readme_test_command():
     steps = [step.strip() for step in readme_commands()[1].split("&&")]
     ci_lines = [line.strip() for line in CI.splitlines() if line.strip() and not line.startswith("#")]
