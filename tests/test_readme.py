@@ -13,7 +13,7 @@ def readme_commands():
 
 def test_readme_opens_with_install_and_start_then_install_and_test():
     start, test = readme_commands()
-    assert "pip install -r requirements.txt" in start and "jupyter lab --config=jupyter_server_config.py release/" in start
+    assert "pip install -r requirements.txt" in start and start.endswith(".venv/bin/python -m autograder.lab")
     assert "pip install -r requirements.txt" in test and "pytest" in test
 
 
