@@ -1,9 +1,24 @@
-"""Shared fixtures: Keras and TensorFlow, imported once and only by the tests that need them."""
+"""Shared fixtures: Keras and TensorFlow, imported once and only by the tests that need them.
+
+Numerics. TensorFlow's results depend on its thread counts (a sum split over more threads is added up in another
+order), so a notebook output that quotes a trained model's figures differs between machines. This file pins the
+thread counts of the whole run, before anything imports TensorFlow, so that this process and every process it
+starts inherit them: the kernels nbval runs the notebooks in, nbgrader and its checker processes.
+`TF_NUM_INTRAOP_THREADS=4 pytest ...` picks another count; tests/test_numerics.py runs the notebooks that train
+models and grades the solved notebooks once more with the other count (1 and 4), and checks that the kernels do
+inherit the variables.
+"""
+import os
 import sys
 
 import pytest
 
 import autograder  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL=3 before TensorFlow is imported)
+
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+THREADS = os.environ.get("TF_NUM_INTRAOP_THREADS") or "1"
+for _name in THREAD_VARIABLES:
+    os.environ[_name] = THREADS
 
 
 @pytest.fixture(scope="session")
