@@ -39,8 +39,10 @@ if os.name == "posix":
     # a login shell whenever its own output is not a terminal, and a login shell reads /etc/profile, which on
     # Debian sets PATH from scratch; bash also reads ~/.bashrc, which may put pyenv's or conda's Python first, so
     # bash gets autograder/lab_config/common/terminal.bashrc: ~/.bashrc, then the venv's activate script.
+    # Without $SHELL (containers, CI) the terminal is bash where there is one: Debian's sh is dash, which a
+    # student would not expect (no history, no completion).
     os.environ["KBH_LAB_BIN"] = os.path.dirname(sys.executable)
-    shell = os.environ.get("SHELL") or shutil.which("sh") or "/bin/sh"
+    shell = os.environ.get("SHELL") or shutil.which("bash") or shutil.which("sh") or "/bin/sh"
     rcfile = os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograder", "lab_config", "common",
                           "terminal.bashrc")
     if os.path.basename(shell) == "bash" and os.path.isfile(rcfile):

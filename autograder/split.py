@@ -41,6 +41,11 @@ _EXCEPTIONS = {name: value for name, value in vars(builtins).items()
                if isinstance(value, type) and issubclass(value, Exception)}
 
 
+class GraderFault(RuntimeError):
+    """Grading itself failed, through no fault of the student's code: the notebook is not graded (its checks
+    are reported as not run), never scored as if the student's answers were wrong."""
+
+
 class AnswerKernelError(BaseException):
     """The answer kernel did not answer: it died, ran out of time, or wrote no valid answer.
 
@@ -141,7 +146,25 @@ class AnswerKernel:
 
     # lifecycle
 
+    START_ATTEMPTS = 3
+
     def start(self):
+        """Start the kernel and run the answer cells in it. A kernel that does not come up (before any answer ran:
+        a busy machine, a port or thread limit hit for a moment) is tried again; after START_ATTEMPTS it is the
+        grader's fault, not the student's: GraderFault, so the notebook is reported as not graded instead of
+        every check failing on a name the answers never got to define."""
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            try:
+                self._start_kernel()
+                break
+            except (AnswerKernelError, Exception) as error:  # noqa: BLE001 (nbclient fails in many ways)
+                self.log(f"the answer kernel did not start (attempt {attempt} of {self.START_ATTEMPTS}): {error}")
+                self.stop(hung=True)
+                if attempt == self.START_ATTEMPTS:
+                    raise GraderFault(f"the answer kernel did not start: {error}") from None
+        return self._run_answers()
+
+    def _start_kernel(self):
         import nbformat
 
         from autograder.sandbox import SandboxedKernelManager
@@ -164,6 +187,8 @@ class AnswerKernel:
         self.exchange = self._make_exchange()
         self._run(self.prelude(), None)
         self.channel = self._accept()
+
+    def _run_answers(self):
         for index in self.cell_indices:
             if index in self.skip:
                 continue

@@ -7,7 +7,7 @@ import time
 import nbformat
 import pytest
 
-from autograder import sandbox
+from autograder import sandbox, split
 from autograder.nbgrader_plugins import CheckerProcess
 
 
@@ -55,3 +55,40 @@ def test_a_notebook_past_its_time_is_killed_with_its_checker(checker, tmp_path):
     code, _ = checker.grade(job, result, timeout=15)
     assert code is None and time.monotonic() - started < 22  # killed at once, not asked to finish first
     assert process.poll() is not None and not checker.usable()
+
+
+def graded_job(folder):
+    """A job of a setup cell, an answer `f` and a check of it, as split.grade reads it."""
+    job = json.loads(open(job_file(folder, "x = 1")[0]).read())
+    job["notebook"]["cells"].append(nbformat.v4.new_code_cell(
+        "assert f(2) == 2\nprint('f is right')", metadata={"nbgrader": {"grade_id": "f_check", "grade": True,
+                                                                          "points": 1}}))
+    return job
+
+
+def test_an_answer_kernel_that_fails_to_start_is_tried_again(tmp_path, monkeypatch):
+    monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
+    real, calls = split.AnswerKernel._start_kernel, []
+
+    def flaky(kernel):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel didn't respond in 60 seconds")
+        return real(kernel)
+
+    monkeypatch.setattr(split.AnswerKernel, "_start_kernel", flaky)
+    log = []
+    results = split.grade(graded_job(tmp_path), log.append)
+    assert len(calls) == 2 and any("attempt 1 of 3" in line for line in log)
+    assert results[2] == [{"output_type": "stream", "name": "stdout", "text": "f is right\n"}]
+
+
+def test_an_answer_kernel_that_never_starts_is_the_graders_fault_not_the_students(tmp_path, monkeypatch):
+    monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
+
+    def broken(kernel):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(split.AnswerKernel, "_start_kernel", broken)
+    with pytest.raises(split.GraderFault, match="did not start"):
+        split.grade(graded_job(tmp_path), lambda message: None)

@@ -289,7 +289,8 @@ class RunningLab:
         self.port, self.token = free_port(), uuid.uuid4().hex
         self.workspace, self.runtime = tmp_path / "workspace", tmp_path / "runtime"
         self.log_path = tmp_path / "server.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "KBH_"))}
+        # no $SHELL, as in containers and CI: the terminal must still be bash with the venv first on PATH
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "KBH_")) and k != "SHELL"}
         env.update(JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter-config"), JUPYTER_RUNTIME_DIR=str(self.runtime),
                    JUPYTER_DATA_DIR=str(tmp_path / "jupyter-data"),
                    IPYTHONDIR=str(tmp_path / "ipython"))
@@ -425,8 +426,10 @@ def test_the_student_lab_for_real(tmp_path):
         for body, folder in [({}, running.workspace), ({"cwd": ""}, running.workspace),
                              ({"cwd": "01_to_categorical"}, running.workspace / "01_to_categorical")]:
             name = json.loads(running.request("/api/terminals", "POST", body)[1])["name"]
-            out = asyncio.run(run_in_terminal(running, name, "command -v python nbgrader; pwd"))
-            assert os.path.join(bin_dir, "python") in out and os.path.join(bin_dir, "nbgrader") in out
+            out = asyncio.run(run_in_terminal(running, name,
+                                              'command -v python; command -v nbgrader; echo "bash=$BASH_VERSION"; pwd'))
+            assert os.path.join(bin_dir, "python") in out and os.path.join(bin_dir, "nbgrader") in out, out
+            assert re.search(r"\nbash=\d", out), out
             assert f"\n{folder}\r\n" in out, (body, out)
             running.request(f"/api/terminals/{name}", "DELETE")
         running.request(f"/api/kernels/{kernel}", "DELETE")

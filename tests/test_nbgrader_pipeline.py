@@ -47,6 +47,19 @@ def cell_scores(root, assignment, student):
         return {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
 
 
+def cell_outputs(root, assignment, student, grade_ids):
+    """What the autograded notebook shows under the cells `grade_ids` (for a failure message)."""
+    nb = nbformat.read(root / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
+    shown = []
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in grade_ids:
+            texts = [o.get("text") or "\n".join(o.get("traceback", [])) or str(o.get("data", ""))
+                     for o in cell.get("outputs", [])]
+            shown.append(f"--- {grade_id}:\n" + "\n".join(texts))
+    return "\n".join(shown)
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solved_notebook_scores_full_marks(course, assignment):
     scores = cell_scores(course, assignment, "solved")
@@ -66,7 +79,7 @@ def test_untouched_release_scores_zero(course, assignment):
 def test_wrong_answer_loses_exactly_its_exercise(course, assignment, wrong):
     scores = cell_scores(course, assignment, wrong.student)
     lost = {cell for cell, (score, max_score) in scores.items() if score != max_score}
-    assert lost == set(wrong.loses)
+    assert lost == set(wrong.loses), cell_outputs(course, assignment, wrong.student, lost ^ set(wrong.loses))
     assert all(scores[cell][0] == 0 for cell in wrong.loses)
 
 
