@@ -46,3 +46,15 @@ def pytest_configure(config):
     except ImportError:
         return
     absl.logging.get_absl_handler().python_handler.stream = sys.__stderr__
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The mutation test's one line per notebook (tests/test_mutations.py)."""
+    summary = getattr(sys.modules.get("test_mutations"), "SUMMARY", None)
+    if not summary:
+        return
+    terminalreporter.section("mutation test of the checks")
+    for name, counts in sorted(summary.items()):
+        wrong, right = counts["wrong"], counts["right"]
+        terminalreporter.write_line(f"{name}: wrong answers caught {sum(wrong)}/{len(wrong)}, "
+                                    f"right answers accepted {sum(right)}/{len(right)}")

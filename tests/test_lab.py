@@ -363,8 +363,10 @@ async def run_in_kernel(running, kernel_id, code):
         "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
         "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
                     "allow_stdin": False, "stop_on_error": True}}))
-    out, status = "", None
-    while status is None:
+    # The reply (shell channel) may come before the printed text (iopub): done when both the reply and the
+    # kernel's "idle" status (iopub, after the last output) have come.
+    out, status, idle = "", None, False
+    while status is None or not idle:
         msg = json.loads(await asyncio.wait_for(ws.read_message(), 60))
         if msg.get("parent_header", {}).get("msg_id") != msg_id:
             continue
@@ -372,6 +374,8 @@ async def run_in_kernel(running, kernel_id, code):
             out += msg["content"]["text"]
         elif msg["msg_type"] == "execute_reply":
             status = msg["content"]["status"]
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            idle = True
     ws.close()
     return status, out
 

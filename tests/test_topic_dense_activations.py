@@ -55,6 +55,8 @@ EXTREME = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -999.0, -1001.0]], np.floa
     (topic.check_glorot_uniform_limit, lambda fan_in, fan_out: float(np.sqrt(1 / (fan_in + fan_out))),
      Case((20, 64)), "leave out the 6"),
     (topic.check_count_params, lambda input_dim, units: input_dim * units, Case((784, 64)), "leave out the biases"),
+    (topic.check_count_params, lambda input_dim, units: float(input_dim * units + units), Case((784, 64)),
+     "a float; a count is a whole number: return an int"),
     (topic.check_tanh, lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x)),
      Case((np.array([-1000.0, 0.5, 1000.0]),)), "use np.tanh"),
     (topic.check_sigmoid, lambda x: np.exp(x) / (1 + np.exp(x)),

@@ -56,3 +56,83 @@ def test_split_names_validation_from_the_front():
 
     with pytest.raises(CheckFailed, match="FRONT"):
         topic.check_split_validation(wrong, max_examples=10)
+
+
+def _split(x, y, validation_split, training_rows):
+    x, y = np.asarray(x), np.asarray(y)
+    at = training_rows(len(x), validation_split)
+    if not 0 <= validation_split < 1 or len(x) != len(y) or at in (0, len(x)):
+        raise ValueError("cannot split")
+    return x[:at], y[:at], x[at:], y[at:]
+
+
+def test_split_floors_in_floating_point_as_keras_does(capsys):
+    topic.check_split_validation(lambda x, y, v: _split(x, y, v, lambda n, v: int(np.floor(n * (1 - v)))))
+    assert "✓" in capsys.readouterr().out
+    exact = lambda x, y, v: _split(x, y, v, lambda n, v: n - int(np.ceil(n * v)))  # noqa: E731
+    with pytest.raises(CheckFailed, match="1.9999999999999996"):
+        topic.check_split_validation(exact)
+
+
+def _batches(order_of, n, batch_size=32, shuffle=False, rng=None):
+    order = order_of(n, rng) if shuffle else np.arange(n)
+    return [order[start:start + batch_size] for start in range(0, n, batch_size)]
+
+
+@pytest.mark.parametrize("order_of,words", [
+    (lambda n, rng: np.random.default_rng(0).permutation(n), "same order twice"),
+    (lambda n, rng: rng.permutation(n), "AttributeError"),
+])
+def test_shuffled_batches_need_a_new_order_from_rng_or_a_fresh_generator(order_of, words):
+    def right(n, rng):
+        return (rng if rng is not None else np.random.default_rng()).permutation(n)
+
+    topic.check_batch_indices(lambda *a, **k: _batches(right, *a, **k), max_examples=5)
+    with pytest.raises(CheckFailed, match=words):
+        topic.check_batch_indices(lambda *a, **k: _batches(order_of, *a, **k), max_examples=5)
+
+
+def _sample_weights(y, class_weight, dtype):
+    labels = topic._y_labels(y)
+    return np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=dtype)
+
+
+def test_sample_weights_must_be_float32():
+    topic.check_class_weight_to_sample_weight(lambda y, cw: _sample_weights(y, cw, np.float32), max_examples=5)
+    with pytest.raises(CheckFailed, match="float32"):
+        topic.check_class_weight_to_sample_weight(lambda y, cw: _sample_weights(y, cw, np.float64), max_examples=5)
+
+
+def _still_fit(shuffle_first):
+    """A fit for learning_rate=0 only (the weights never move): the history is the loss of the initial weights
+    on the training rows and on the held-out rows; `shuffle_first` shuffles the rows before holding out."""
+
+    def fit(x, y, weights, activations, loss, optimizer, batch_size=32, epochs=1, validation_split=0.0,
+            shuffle=False, **unused):
+        x, y = np.asarray(x), np.asarray(y)
+        if shuffle and shuffle_first:
+            order = np.random.default_rng(1).permutation(len(x))
+            x, y = x[order], y[order]
+        at = int(np.floor(len(x) * (1 - validation_split)))
+
+        def loss_and_accuracy(xs, ys):
+            logits = xs @ weights[0] + weights[1]
+            for i in range(1, len(activations)):
+                logits = np.tanh(logits) @ weights[2 * i] + weights[2 * i + 1]
+            per_sample, _ = topic.loss_and_gradient(loss, ys, logits, activations[-1])
+            return float(np.mean(per_sample)), float(np.mean(np.argmax(logits, -1) == np.argmax(ys, -1)))
+
+        (train_loss, train_accuracy), (val_loss, val_accuracy) = (loss_and_accuracy(x[:at], y[:at]),
+                                                                  loss_and_accuracy(x[at:], y[at:]))
+        history = {"loss": [train_loss] * epochs, "accuracy": [train_accuracy] * epochs,
+                   "val_loss": [val_loss] * epochs, "val_accuracy": [val_accuracy] * epochs}
+        return [np.asarray(w) for w in weights], history
+
+    return fit
+
+
+def test_fit_with_shuffle_holds_out_the_last_rows_before_shuffling(capsys):
+    topic.check_fit(_still_fit(shuffle_first=False), kinds=["shuffle"])
+    assert "✓" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="LAST rows of x as given"):
+        topic.check_fit(_still_fit(shuffle_first=True), kinds=["shuffle"])

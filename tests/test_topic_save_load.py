@@ -29,7 +29,7 @@ ACT = {"linear": lambda z: z, "relu": lambda z: np.maximum(z, 0), "tanh": np.tan
        "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "softmax": softmax}
 
 
-def make_read(order="config", optimizer=False, by_name=False):
+def make_read(order="config", optimizer=False, by_name=False, any_model=False):
     def read_keras_file(path):
         try:
             archive = zipfile.ZipFile(path)
@@ -38,6 +38,9 @@ def make_read(order="config", optimizer=False, by_name=False):
         with archive:
             config = json.loads(archive.read("config.json"))
             data = archive.read("model.weights.h5")
+        classes = [layer["class_name"] for layer in config["config"]["layers"]]
+        if not any_model and (config["class_name"] != "Sequential" or set(classes) - {"InputLayer", "Dense"}):
+            raise ValueError("not a Sequential of Dense layers")
         dense = [layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense"]
         names = [layer["config"]["name"] if by_name else ("dense" if i == 0 else f"dense_{i}")
                  for i, layer in enumerate(dense)]
@@ -86,7 +89,7 @@ def make_config(module=True, input_from_units=False):
     return sequential_config
 
 
-def make_write(transposed=False, first_group="dense", validate=True):
+def make_write(transposed=False, first_group="dense", validate=True, dtype=np.float32):
     def write_weights_h5(path, weights):
         arrays = [np.asarray(w) for w in weights]
         if validate and (not path.endswith(".weights.h5") or not arrays or len(arrays) % 2
@@ -96,8 +99,8 @@ def make_write(transposed=False, first_group="dense", validate=True):
         with h5py.File(path, "w") as f:
             for i in range(0, len(arrays), 2):
                 group = first_group if i == 0 else f"dense_{i // 2}"
-                f[f"layers/{group}/vars/0"] = (arrays[i].T if transposed else arrays[i]).astype(np.float32)
-                f[f"layers/{group}/vars/1"] = arrays[i + 1].astype(np.float32)
+                f[f"layers/{group}/vars/0"] = (arrays[i].T if transposed else arrays[i]).astype(dtype)
+                f[f"layers/{group}/vars/1"] = arrays[i + 1].astype(dtype)
     return write_weights_h5
 
 
@@ -126,6 +129,8 @@ def test_correct_answers_pass(keras, capsys):
      "stored transposed"),
     (topic.check_write_weights_h5, make_write(first_group="dense_0"), [Case(([np.ones((2, 3)), np.zeros(3)],))],
      "Your file holds: layers/dense_0/vars/0"),
+    (topic.check_write_weights_h5, make_write(dtype=np.float64), [Case(([np.ones((2, 3)), np.zeros(3)],))],
+     "layers/dense/vars/0 is stored as float64; store every dataset as float32"),
 ])
 def test_each_mistake_is_named(keras, check, answer, cases, named):
     with pytest.raises(CheckFailed) as failure:
@@ -134,8 +139,13 @@ def test_each_mistake_is_named(keras, check, answer, cases, named):
 
 
 def test_bad_inputs_must_raise_and_leave_no_file(keras):
-    with pytest.raises(CheckFailed, match="returned normally"):
-        topic.check_read_keras_file_rejects(make_read(), ["extra_layer"])
+    for bad_file in ("extra_layer", "wrong_inputs", "longer_bias"):  # make_read checks no shapes
+        with pytest.raises(CheckFailed, match="returned normally"):
+            topic.check_read_keras_file_rejects(make_read(), [bad_file], [])
+    for model in topic.OTHER_MODELS:
+        with pytest.raises(CheckFailed, match="returned normally"):
+            topic.check_read_keras_file_rejects(make_read(any_model=True), [], [model])
+        topic.check_read_keras_file_rejects(make_read(), [], [model])
     with pytest.raises(CheckFailed, match="returned normally"):
         topic.check_write_weights_h5_rejects(make_write(validate=False), topic.BAD_WEIGHTS[:1])
 

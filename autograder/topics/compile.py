@@ -97,7 +97,7 @@ def _matching_mistakes(got, expected, mistakes, **tolerance):
     return found
 
 
-def _compare_case(student_fn, case, *, name, references, mistakes_fn, exact):
+def _compare_case(student_fn, case, *, name, references, mistakes_fn, exact, error_hint=None):
     """Run the student on one Case and compare with Keras.
 
     Args:
@@ -105,9 +105,16 @@ def _compare_case(student_fn, case, *, name, references, mistakes_fn, exact):
             others are Keras on the same inputs in float64 (accepted too: they differ only by float32 rounding).
         mistakes_fn: callable(*args, **kwargs) -> list of Mistake, only evaluated when the answer is wrong.
         exact: compare exactly (0/1 metrics) instead of with RTOL and LOSS_ATOL.
+        error_hint: callable(case, error) -> str or None: a hint added when the student's function raises.
     """
-    with np.printoptions(suppress=False):  # so that an error message shows 1e-9 as 1e-9, not 0
-        result = call_student(student_fn, *case.args, name=name, **case.kwargs)
+    try:
+        with np.printoptions(suppress=False):  # so that an error message shows 1e-9 as 1e-9, not 0
+            result = call_student(student_fn, *case.args, name=name, **case.kwargs)
+    except CheckFailed as failure:
+        hint = error_hint(case, failure.__cause__) if error_hint and failure.__cause__ is not None else None
+        if hint:
+            raise CheckFailed(f"{failure}\n  Hint: {hint}") from failure.__cause__
+        raise
     got = as_array(result, name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -125,11 +132,12 @@ def _compare_case(student_fn, case, *, name, references, mistakes_fn, exact):
 
 
 def _check(student_fn, *, name, reference, references, mistakes_fn, strategy, cases, invalid, max_examples,
-           exact=False):
+           exact=False, error_hint=None):
     """Compare on the given Cases, or on `max_examples` hypothesis-drawn ones (shrunk to the simplest failing
     input); then check that each invalid input raises ValueError; print one line."""
     def compare(case):
-        _compare_case(student_fn, case, name=name, references=references, mistakes_fn=mistakes_fn, exact=exact)
+        _compare_case(student_fn, case, name=name, references=references, mistakes_fn=mistakes_fn, exact=exact,
+                      error_hint=error_hint)
 
     if cases is not None:
         cases = list(cases)
@@ -325,6 +333,18 @@ def _keras_rank_rule(y_true, y_pred):
         a = a[..., None] if a.ndim == 1 else a
         b = b if a.ndim == b.ndim else b[..., 0]
     return a, b
+
+
+def rank_rule_hint(case, error):
+    """The hint for a regression loss that raised on shapes Keras first brings to the same rank."""
+    true_shape, pred_shape = (np.shape(a) for a in case.args[:2])
+    longer, shorter = sorted((true_shape, pred_shape), key=len, reverse=True)
+    if isinstance(error, ValueError) and len(longer) == len(shorter) + 1 and longer[-1] == 1:
+        partner = ("the 1-D one gets a trailing axis of size 1" if len(shorter) == 1 else
+                   "the extra axis of size 1 is dropped")
+        return (f"Keras accepts {true_shape} against {pred_shape}: when one has one more axis and that axis has "
+                f"size 1, {partner}, and then the shapes are equal.")
+    return None
 
 
 def mean_squared_error_mistakes(y_true, y_pred):
@@ -523,18 +543,23 @@ def binary_crossentropy_cases(draw):
 
 @st.composite
 def regression_cases(draw):
-    """(y_true, y_pred) of the same shape (n, d) or (n, m, d), or (n,) against (n, 1) in either order."""
+    """(y_true, y_pred) of the same shape (n, d) or (n, m, d), or (n,) against (n, 1), or (n, m, 1) against
+    (n, m), each in either order."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n = draw(st.integers(1, 6))
-    layout = draw(st.sampled_from(["same", "same", "labels (n,)", "predictions (n,)", "3-d"]))
+    layout = draw(st.sampled_from(["same", "same", "labels (n,)", "predictions (n,)", "3-d", "labels (n, m, 1)",
+                                   "predictions (n, m, 1)"]))
     if layout == "same":
         true_shape = pred_shape = (n, draw(st.integers(1, 4)))
     elif layout == "3-d":
         true_shape = pred_shape = (n, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     elif layout == "labels (n,)":
         true_shape, pred_shape = (n,), (n, 1)
-    else:
+    elif layout == "predictions (n,)":
         true_shape, pred_shape = (n, 1), (n,)
+    else:  # not 1-D: Keras drops the extra axis of size 1 instead of adding one to the partner
+        m = draw(st.integers(1, 3))
+        true_shape, pred_shape = ((n, m, 1), (n, m)) if layout == "labels (n, m, 1)" else ((n, m), (n, m, 1))
     scale = draw(st.sampled_from([1.0, 1e-3, 1e3]))
     y_true = (rng.normal(size=true_shape) * scale).astype(draw(st.sampled_from([np.float32, np.float64])))
     y_pred = (rng.normal(size=pred_shape) * scale).astype(draw(st.sampled_from([np.float32, np.float64])))
@@ -601,9 +626,14 @@ INVALID_CATEGORICAL = [
     ((np.eye(3)[[0, 1]], _ones(2, 4)), {}, "y_true has shape (2, 3) but y_pred has shape (2, 4)"),
     ((np.eye(3)[[1]], _ones(2, 3)), {}, "y_true has 1 row but y_pred has 2 (NumPy would broadcast them silently)"),
 ]
-INVALID_SPARSE = [
+INVALID_SPARSE_SHAPES = [
     ((np.array([1]), _ones(2, 3)), {}, "1 label but 2 rows of predictions (NumPy would broadcast them silently)"),
     ((np.array([0, 1, 2]), _ones(2, 3)), {}, "3 labels but 2 rows of predictions"),
+    ((np.array([[0], [1]]), _ones(2, 3, 4)), {},
+     "labels of shape (2, 1) do not fit predictions of shape (2, 3, 4), which need labels of shape (2, 3) "
+     "(NumPy would broadcast them silently)"),
+]
+INVALID_SPARSE = INVALID_SPARSE_SHAPES + [
     ((np.array([0, 3]), _ones(2, 3)), {}, "label 3 does not fit 3 classes"),
     ((np.array([-1, 0]), _ones(2, 3)), {}, "a label is negative"),
 ]
@@ -655,7 +685,7 @@ def check_mean_squared_error(fn, cases=None, max_examples=30, invalid=None):
     """Compare with keras.losses.mean_squared_error on drawn inputs (or on the given Cases)."""
     _check(fn, name="mean_squared_error", reference="keras.losses.mean_squared_error",
            references=_loss_references("mean_squared_error"), mistakes_fn=mean_squared_error_mistakes,
-           strategy=regression_cases(), cases=cases,
+           strategy=regression_cases(), cases=cases, error_hint=rank_rule_hint,
            invalid=(INVALID_REGRESSION if cases is None else ()) if invalid is None else invalid,
            max_examples=max_examples)
 
@@ -664,7 +694,7 @@ def check_mean_absolute_error(fn, cases=None, max_examples=30, invalid=None):
     """Compare with keras.losses.mean_absolute_error on drawn inputs (or on the given Cases)."""
     _check(fn, name="mean_absolute_error", reference="keras.losses.mean_absolute_error",
            references=_loss_references("mean_absolute_error"), mistakes_fn=mean_absolute_error_mistakes,
-           strategy=regression_cases(), cases=cases,
+           strategy=regression_cases(), cases=cases, error_hint=rank_rule_hint,
            invalid=(INVALID_REGRESSION if cases is None else ()) if invalid is None else invalid,
            max_examples=max_examples)
 
@@ -684,7 +714,7 @@ def check_sparse_categorical_accuracy(fn, cases=None, max_examples=30, invalid=N
            references=_metric_references("sparse_categorical_accuracy"),
            mistakes_fn=sparse_categorical_accuracy_mistakes, strategy=sparse_categorical_accuracy_cases(),
            cases=cases, exact=True,
-           invalid=(INVALID_SPARSE[:2] if cases is None else ()) if invalid is None else invalid,
+           invalid=(INVALID_SPARSE_SHAPES if cases is None else ()) if invalid is None else invalid,
            max_examples=max_examples)
 
 
@@ -949,6 +979,8 @@ INVALID_COMMON = [
     ((P, G, None), {"learning_rate": 0.0}, "learning_rate must be > 0"),
     ((P, G, None), {"learning_rate": -0.01}, "learning_rate must be > 0"),
     ((P, np.array([0.1, 0.2, 0.3]), None), {}, "grad has shape (3,) but param has shape (2,)"),
+    ((P, np.array([0.1]), None), {}, "grad has shape (1,) but param has shape (2,) (NumPy would broadcast it "
+                                     "silently)"),
 ]
 INVALID_OPTIMIZER = {
     "sgd_step": INVALID_COMMON + [((P, G, None), {"momentum": -0.5}, "momentum must be in [0, 1]"),

@@ -15,6 +15,8 @@ from hypothesis.extra import numpy as hnp
 
 from autograder.check import Case, check_cases, check_property, compare_once, report_pass
 from autograder.compare import RTOL, Mistake
+from autograder.describe import describe_call
+from autograder.errors import CheckFailed
 from autograder.strategies import FLOAT_DTYPES, shapes
 from autograder.student import as_number, expect_value_error
 
@@ -102,11 +104,17 @@ def _merged(mistakes):
             for group in groups]
 
 
-def _with_number_result(fn, name):
+def _with_number_result(fn, name, whole=False):
     """Wrap a student function that returns one number so that the array comparisons apply to it: the wrapper
-    runs inside `call_student` (the Keras watch sees the student's code) and accepts only a real number."""
+    runs inside `call_student` (the Keras watch sees the student's code) and accepts only a real number; with
+    `whole`, only an int (Python's or NumPy's), as for a count."""
     def wrapped(*args, **kwargs):
-        return np.asarray(as_number(fn(*args, **kwargs), name))
+        result = fn(*args, **kwargs)
+        number = as_number(result, name)
+        if whole and np.asarray(result).dtype.kind not in "iu":
+            raise CheckFailed(f"{describe_call(name, args, kwargs)} returned {number!r}, a float; a count is a "
+                              "whole number: return an int (Keras's count_params() returns one).", exercise=name)
+        return np.asarray(number)
 
     wrapped.__name__ = name
     return wrapped
@@ -623,8 +631,8 @@ COUNT_INVALID = (
 
 def check_count_params(count_params, cases=None, max_examples=20):
     """Compare with model.count_params() of a one-Dense model (or on the given Cases)."""
-    _run(_with_number_result(count_params, "count_params"), keras_count_params, count_cases(), COUNT_FIXED,
-         cases, max_examples, invalid=COUNT_INVALID, name="count_params",
+    _run(_with_number_result(count_params, "count_params", whole=True), keras_count_params, count_cases(),
+         COUNT_FIXED, cases, max_examples, invalid=COUNT_INVALID, name="count_params",
          reference="keras.layers.Dense(units).count_params()", exact=True, mistakes_fn=count_params_mistakes)
 
 

@@ -318,9 +318,15 @@ def _split_mistakes(x, y, validation_split):
     at = int(math.floor(n * (1 - validation_split)))
     k = n - at
     rounded = int(round(n * (1 - validation_split)))
+    exact = n - int(math.ceil(n * validation_split))  # the same as floor(n * (1 - v)) in exact arithmetic
     return {
         "front": Mistake("you took the validation rows from the FRONT; Keras takes the LAST fraction",
                          (x[k:], y[k:], x[:k], y[:k])),
+        "exact": Mistake(f"you computed the sizes in exact arithmetic (n - ceil(n * validation_split), say); "
+                         f"Keras floors n * (1 - validation_split) as computed in floating point: here "
+                         f"{n} * (1 - {validation_split!r}) is {n * (1 - validation_split)!r}, so the training "
+                         f"part has {at} row{'s' if at != 1 else ''}",
+                         (x[:exact], y[:exact], x[exact:], y[exact:])),
         "round": Mistake("you rounded n * (1 - validation_split); Keras floors it",
                          (x[:rounded], y[:rounded], x[rounded:], y[rounded:])),
         "ceil": Mistake("you computed the validation size as floor(n * validation_split); Keras floors the "
@@ -343,8 +349,13 @@ def split_cases(draw):
     return Case((x, y, vs))
 
 
+# Where floating point decides: 10 * (1 - 0.8) is 1.9999999999999996, so Keras trains on 1 row, not 2.
+FLOATING_POINT_SPLITS = [Case((np.arange(20.0).reshape(10, 2), np.arange(10), 0.8))]
+
+
 def check_split_validation(split_validation, cases=None, max_examples=25):
-    """Compare with Keras's validation split (the last fraction, floor) on drawn arrays."""
+    """Compare with Keras's validation split (the last fraction, floor) on drawn arrays, after the
+    hand-picked FLOATING_POINT_SPLITS (cases=None) or on the given cases."""
     name = "split_validation"
     all_cases = cases
 
@@ -369,6 +380,8 @@ def check_split_validation(split_validation, cases=None, max_examples=25):
     from hypothesis import given
     from autograder.check import property_settings
 
+    for case in FLOATING_POINT_SPLITS:
+        run(case)
     count = set()
 
     @property_settings(max_examples)
@@ -381,7 +394,7 @@ def check_split_validation(split_validation, cases=None, max_examples=25):
         prop()
     except CheckFailed as failure:
         raise CheckFailed(str(failure)) from failure.__cause__
-    report_pass(name, "Keras's validation_split", len(count))
+    report_pass(name, "Keras's validation_split", len(count) + len(FLOATING_POINT_SPLITS))
 
 
 def check_split_validation_rejects(split_validation):
@@ -438,18 +451,15 @@ def _check_batches(batch_indices, case):
         compare_arrays(g, e, what=f"{call}, batch {i}", exact=True)
 
 
-def _check_shuffled(batch_indices, n, batch_size, seed):
+def _shuffled_batches(batch_indices, n, batch_size, rng, call):
+    """One shuffled epoch of the student's batch_indices, checked for Keras's batch sizes and for holding
+    every index once, in some other order than 0..n-1 (for n >= 8)."""
     name = "batch_indices"
-
-    def draw():
-        kwargs = {"batch_size": batch_size, "shuffle": True, "rng": np.random.default_rng(seed)}
-        result = call_student(batch_indices, n, name=name, **kwargs)
-        if not isinstance(result, (list, tuple)):
-            raise CheckFailed(f"{call} should return a list of index arrays; got {type(result).__name__}.")
-        return [as_array(r, name) for r in result]
-
-    call = f"batch_indices({n}, batch_size={batch_size}, shuffle=True, rng=np.random.default_rng({seed}))"
-    got = draw()
+    kwargs = {"batch_size": batch_size, "shuffle": True} | ({} if rng is None else {"rng": rng})
+    result = call_student(batch_indices, n, name=name, **kwargs)
+    if not isinstance(result, (list, tuple)):
+        raise CheckFailed(f"{call} should return a list of index arrays; got {type(result).__name__}.")
+    got = [as_array(r, name) for r in result]
     sizes = [len(e) for e in keras_batch_sizes(n, batch_size)]
     if [len(g) for g in got] != sizes:
         raise CheckFailed(f"{call}: with shuffle=True the batch sizes must still be {sizes} (as in Keras); "
@@ -459,10 +469,27 @@ def _check_shuffled(batch_indices, n, batch_size, seed):
         raise CheckFailed(f"{call}: every index 0..{n - 1} must appear exactly once in one epoch.")
     if n >= 8 and np.array_equal(flat, np.arange(n)):
         raise CheckFailed(f"{call}: shuffle=True returned the indices in order; shuffle them with rng.")
-    again = draw()
+    return got
+
+
+def _check_shuffled(batch_indices, n, batch_size, seed):
+    """shuffle=True: a seeded rng gives the same batches, one rng a new order each call (epoch), and
+    rng=None still shuffles."""
+    call = f"batch_indices({n}, batch_size={batch_size}, shuffle=True, rng=np.random.default_rng({seed}))"
+    got = _shuffled_batches(batch_indices, n, batch_size, np.random.default_rng(seed), call)
+    again = _shuffled_batches(batch_indices, n, batch_size, np.random.default_rng(seed), call)
     if not all(np.array_equal(a, b) for a, b in zip(got, again)):
         raise CheckFailed(f"{call}: the same rng seed must give the same batches; draw the permutation "
                           "from `rng` (e.g. rng.permutation(n)), not from np.random.")
+    rng = np.random.default_rng(seed)
+    call = f"two calls of batch_indices({n}, batch_size={batch_size}, shuffle=True, rng=rng) with one rng"
+    first, second = (_shuffled_batches(batch_indices, n, batch_size, rng, call) for _ in range(2))
+    if n >= 8 and all(np.array_equal(a, b) for a, b in zip(first, second)):
+        raise CheckFailed(f"{call} gave the same order twice; each call (each epoch) must draw a new permutation "
+                          "from `rng`, not from a generator you seed yourself.")
+    _shuffled_batches(batch_indices, n, batch_size, None,
+                      f"batch_indices({n}, batch_size={batch_size}, shuffle=True) (rng=None: use a new unseeded "
+                      "np.random.default_rng())")
 
 
 def check_batch_indices(batch_indices, cases=None, max_examples=30):
@@ -526,15 +553,30 @@ def class_weight_cases(draw):
     return Case((y, class_weight))
 
 
+def _float32_result(fn, name):
+    """`fn`, whose float result must be float32 (Keras's sample weights are float32)."""
+
+    def student(*args, **kwargs):
+        result = as_array(fn(*args, **kwargs), name)
+        if result.dtype.kind == "f" and result.dtype != np.float32:
+            raise CheckFailed(f"{describe_call(name, args, kwargs)}: returned dtype {result.dtype}; the sample "
+                              "weights must be float32, as Keras makes them.")
+        return result
+
+    student.__name__ = name
+    return student
+
+
 def check_class_weight_to_sample_weight(fn, cases=None, max_examples=30):
-    """Compare with Keras's class_weight -> sample_weight conversion."""
-    options = dict(name="class_weight_to_sample_weight", reference="Keras's class_weight conversion",
-                   mistakes_fn=class_weight_mistakes)
+    """Compare with Keras's class_weight -> sample_weight conversion (values, and the float32 dtype)."""
+    name = "class_weight_to_sample_weight"
+    options = dict(name=name, reference="Keras's class_weight conversion", mistakes_fn=class_weight_mistakes)
+    student = _float32_result(fn, name)
     if cases is not None:
-        check_cases(fn, keras_class_weight_to_sample_weight, cases, **options)
+        check_cases(student, keras_class_weight_to_sample_weight, cases, **options)
     else:
-        check_property(fn, keras_class_weight_to_sample_weight, class_weight_cases(), max_examples=max_examples,
-                       **options)
+        check_property(student, keras_class_weight_to_sample_weight, class_weight_cases(),
+                       max_examples=max_examples, **options)
 
 
 # --- exercise 4: reduce_loss ----------------------------------------------------------------------------------
@@ -782,14 +824,19 @@ def keras_fit(x, y, weights, activations, loss, optimizer, run_eagerly=True, **f
 FIT_RTOL = RTOL
 
 
-def _diagnose_history(key, epoch, got, expected):
+def _diagnose_history(key, shuffled=False):
+    if shuffled:
+        return ("With shuffle=True the batches are random, so this check trains with learning_rate=0 (the weights "
+                "stay put) and compares only what does not depend on their order. The validation rows must still "
+                "be the LAST rows of x as given: hold them out first, then shuffle only the training rows (a new "
+                "order each epoch).")
     hints = {
         "loss": "Your final weights match Keras's, so the training is right but the reported loss is not. "
                 "Keras reports, per epoch, the mean over batches of each batch's loss computed BEFORE that "
                 "batch's update, weighted by batch size, and including the regularization penalty.",
         "val_loss": "val_loss is computed at the end of the epoch with the final weights, on the validation "
-                    "rows only (sample weights of the validation rows apply; class_weight does not), plus the "
-                    "regularization penalty.",
+                    "rows only (validation_data wins over validation_split; sample weights of the validation rows "
+                    "apply, class_weight does not), plus the regularization penalty.",
         "accuracy": "accuracy is the plain fraction of training samples classified correctly in the epoch "
                     "(from the predictions made before each batch's update); sample weights do not change it.",
         "val_accuracy": "val_accuracy: the fraction of validation samples classified correctly at epoch end.",
@@ -829,7 +876,7 @@ def _check_fit_case(fit, case):
             g = as_number(g, name)
             if not abs(g - e) <= FIT_RTOL * abs(e) + 1e-7:  # 1e-7: accuracy/loss values near 0
                 raise CheckFailed(f"{call}: history[{key!r}][{epoch}] is {g!r}, Keras has {e!r}.\n  "
-                                  + _diagnose_history(key, epoch, g, e))
+                                  + _diagnose_history(key, shuffled=bool(case.kwargs.get("shuffle"))))
 
 
 def fit_case(kind):
@@ -857,11 +904,22 @@ def fit_case(kind):
         xm, ym, wm, actsm = make_problem(4, n=30, loss="mse", hidden=(4,), hidden_activation="relu")
         return Case((xm, ym, wm, actsm, "mse", {"name": "sgd", "learning_rate": 0.05, "momentum": 0.9}),
                     {"batch_size": 12, "epochs": 2, "validation_data": (xm[:9] + 0.5, ym[:9])})
+    if kind == "shuffle":  # random batches: with learning_rate=0 only the held-out rows decide the history
+        xs, ys, ws, actss = make_problem(3, n=40)
+        return Case((xs, ys, ws, actss, "categorical_crossentropy", {"name": "sgd", "learning_rate": 0.0}),
+                    {"batch_size": 16, "epochs": 2, "validation_split": 0.25, "shuffle": True})
+    if kind == "weighted_validation_data_l2_defaults":  # validation_split is ignored; batch_size=32, epochs=1
+        xv, yv, wv, actsv = make_problem(9, n=45)
+        w_val = np.random.default_rng(9).choice([0.5, 1.0, 3.0], size=12)
+        return Case((xv, yv, wv, actsv, {"name": "categorical_crossentropy", "l2": 0.01},
+                     {"name": "sgd", "learning_rate": 0.1}),
+                    {"validation_split": 0.2, "validation_data": (xv[:12] * 0.5, yv[:12], w_val)})
     raise ValueError(f"unknown fit case {kind!r}")
 
 
 def check_fit(fit, cases=None, kinds=("sgd",)):
-    """Compare history and final weights with model.fit on the same initial weights (shuffle=False).
+    """Compare history and final weights with model.fit on the same initial weights (shuffle=False, except
+    the "shuffle" case, which trains with learning_rate=0).
 
     Args:
         cases: Cases to run; by default the named `kinds` of `fit_case` (one model.fit each, ~0.5 s).

@@ -336,7 +336,7 @@ def check_dropout(dropout, cases=DROPOUT_CASES):
     """Inverted dropout, checked without Keras's random numbers. Each case (shape, rate, dtype, seed) checks:
     identity when not training and when rate = 0; every kept unit equals x / (1 - rate); the dropped fraction
     is rate within 5 binomial standard deviations, like keras.layers.Dropout's on the same x; a seeded
-    np.random.default_rng gives the same mask twice."""
+    np.random.default_rng gives the same mask twice; two calls with rng=None give different masks."""
     count = 0
     for shape, rate, dtype, seed in cases:
         data = np.random.default_rng(seed)
@@ -356,7 +356,11 @@ def check_dropout(dropout, cases=DROPOUT_CASES):
         other = _dropout_out(dropout, x, rate, True, np.random.default_rng(seed + 200))
         if np.array_equal(first, other):
             raise CheckFailed(f"{who}: different seeds gave the same mask; draw the mask from `rng`.")
-        _dropout_statistics(x, _dropout_out(dropout, x, rate, True, None), rate, who + " with rng=None")
+        unseeded = _dropout_out(dropout, x, rate, True, None)
+        _dropout_statistics(x, unseeded, rate, who + " with rng=None")
+        if np.array_equal(unseeded, _dropout_out(dropout, x, rate, True, None)):
+            raise CheckFailed(f"{who}: two calls with rng=None gave the same mask; without an rng, make a fresh "
+                              "np.random.default_rng() (no seed), so every call draws a new mask.")
         keras_fraction = _dropout_statistics(x, _keras_dropout(x, rate, seed), rate, "keras.layers.Dropout")
         n = int(np.count_nonzero(x))
         if abs(fraction - keras_fraction) > SIGMAS * np.sqrt(2 * rate * (1 - rate) / n):
@@ -364,7 +368,7 @@ def check_dropout(dropout, cases=DROPOUT_CASES):
                               "units; that is more than chance allows.")
         count += 1
     print(f"\u2713 dropout: identity at inference and for rate=0, kept units scaled by 1/(1 - rate), dropped "
-          f"fraction as keras.layers.Dropout's, reproducible with a seeded rng ({count} cases).")
+          f"fraction as keras.layers.Dropout's, reproducible with a seeded rng, new without one ({count} cases).")
 
 
 def check_dropout_rejects(dropout, rates=(-0.1, 1.0, 1.5)):
@@ -459,7 +463,14 @@ def _returning_epochs(fn):
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise CheckFailed("`early_stopping_epoch` should return a tuple (stop_epoch, weights_epoch), "
                               f"got {result!r}.")
-        return np.array([int(as_number(v, "early_stopping_epoch")) for v in result])
+        epochs = []
+        for v in result:
+            number = as_number(v, "early_stopping_epoch")
+            if not isinstance(v, (int, np.integer)):
+                raise CheckFailed(f"`early_stopping_epoch` returned {result!r}; both entries are epoch indices, so "
+                                  f"return ints (e.g. int({number:g})), not {type(v).__name__}.")
+            epochs.append(int(number))
+        return np.array(epochs)
     return wrapped
 
 

@@ -324,6 +324,7 @@ def check_read_keras_file(fn, cases=None):
 _THREE = (4, [(6, "relu"), (5, "tanh"), (2, "softmax")])
 _TWO = (4, [(6, "relu"), (5, "tanh")])
 _OTHER_WIDTH = (4, [(7, "relu"), (5, "tanh"), (2, "softmax")])
+_FIVE_INPUTS = (5, [(6, "relu"), (5, "tanh"), (2, "softmax")])
 _NO_BIAS = (4, [(6, "relu"), {"units": 5, "activation": "tanh", "use_bias": False}, (2, "softmax")])
 
 
@@ -363,6 +364,64 @@ def _truncated(folder):
     return _bytes_file(folder, "truncated.keras", data[:len(data) // 2])
 
 
+def _longer_bias(folder):
+    """The file of _THREE with one entry more in the second layer's bias (its kernel still fits)."""
+    import h5py
+
+    members = _members(_good(folder))
+    buffer = io.BytesIO(members["model.weights.h5"])
+    with h5py.File(buffer, "r+") as f:
+        variables = f["layers/dense_1/vars"]
+        bias = variables["1"][()]
+        del variables["1"]
+        variables["1"] = np.append(bias, np.float32(0.5))
+    return _rezip(os.path.join(folder, "longer_bias.keras"), {**members, "model.weights.h5": buffer.getvalue()})
+
+
+def _dropout_model(keras):
+    return keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(6, activation="relu"),
+                             keras.layers.Dropout(0.5), keras.layers.Dense(2)])
+
+
+def _conv_model(keras):
+    return keras.Sequential([keras.Input(shape=(8, 1)), keras.layers.Conv1D(3, 3, activation="relu"),
+                             keras.layers.Flatten(), keras.layers.Dense(2)])
+
+
+def _functional_model(keras):
+    inputs = keras.Input(shape=(4,))
+    outputs = keras.layers.Dense(2)(keras.layers.Dense(6, activation="relu")(inputs))
+    return keras.Model(inputs, outputs)
+
+
+OTHER_MODELS = {
+    "dropout_layer": (_dropout_model, "the model is a Sequential of Dense(6, relu), Dropout(0.5), Dense(2): "
+                                      "Dropout is not a Dense layer"),
+    "conv_layer": (_conv_model, "the model is a Sequential of Conv1D(3, 3), Flatten(), Dense(2): Conv1D and "
+                                "Flatten are not Dense layers"),
+    "functional": (_functional_model, "the model is a Functional model (keras.Model(inputs, outputs)) of two "
+                                      "Dense layers, not a Sequential"),
+}
+"""name -> (build(keras) -> a model that is not a Sequential of Dense layers, reason for the ValueError). Keras
+saves and loads each of them; the student's reader must refuse them."""
+
+VISIBLE_OTHER_MODELS = ("dropout_layer", "functional")
+
+_SAVED_OTHER = {}
+"""Per process: name in OTHER_MODELS -> the bytes of the .keras file model.save wrote for it."""
+
+
+def save_other_model(folder, name):
+    """Write the .keras file that `model.save` makes for OTHER_MODELS[name] as folder/<name>.keras."""
+    if name not in _SAVED_OTHER:
+        with tempfile.TemporaryDirectory(prefix="kbh-06-") as scratch:
+            original = os.path.join(scratch, "model.keras")
+            OTHER_MODELS[name][0](_keras()).save(original)
+            with open(original, "rb") as handle:
+                _SAVED_OTHER[name] = handle.read()
+    return _bytes_file(folder, f"{name}.keras", _SAVED_OTHER[name])
+
+
 BAD_FILES = {
     "not_a_zip": (lambda d: _bytes_file(d, "not_a_zip.keras", b"model weights, honestly\n"),
                   "the file is not a zip archive"),
@@ -388,19 +447,32 @@ BAD_FILES = {
                     "the first layer has 6 units in config.json but a (4, 7) kernel in model.weights.h5"),
     "bias_mismatch": (lambda d: _mixed(d, "bias_mismatch.keras", _NO_BIAS, _THREE),
                       "config.json says the second layer has no bias, but model.weights.h5 holds one"),
+    "wrong_inputs": (lambda d: _mixed(d, "wrong_inputs.keras", _FIVE_INPUTS, _THREE),
+                     "the InputLayer in config.json takes 5 features while the first kernel in model.weights.h5 "
+                     "is (4, 6)"),
+    "longer_bias": (_longer_bias, "the second layer has 5 units in config.json while its bias in "
+                                  "model.weights.h5 has 6 entries"),
 }
 """name -> (builder(folder) -> path, reason the student's function must raise ValueError)."""
 
 VISIBLE_BAD_FILES = ("not_a_zip", "truncated", "no_weights", "missing_layer", "extra_layer", "wrong_shape")
 
 
-def check_read_keras_file_rejects(fn, bad_files=VISIBLE_BAD_FILES):
-    """Each named bad file (see BAD_FILES) must make the student's read_keras_file raise ValueError."""
+def check_read_keras_file_rejects(fn, bad_files=VISIBLE_BAD_FILES, other_models=VISIBLE_OTHER_MODELS):
+    """Each named bad file (see BAD_FILES) and each named model that is not a Sequential of Dense layers (see
+    OTHER_MODELS, saved by Keras) must make the student's read_keras_file raise ValueError."""
     with check_folder() as folder:
         for name in bad_files:
             build, reason = BAD_FILES[name]
             expect_value_error(fn, build(folder), name="read_keras_file", reason=reason)
-    print(f"\u2713 read_keras_file raises ValueError on all {len(bad_files)} bad files.")
+        for name in other_models:
+            expect_value_error(fn, save_other_model(folder, name), name="read_keras_file",
+                               reason=OTHER_MODELS[name][1])
+    also = ""
+    if other_models:
+        also = (" and on 1 model that is" if len(other_models) == 1 else f" and on {len(other_models)} models that are"
+                ) + " not a Sequential of Dense layers"
+    print(f"\u2713 read_keras_file raises ValueError on all {len(bad_files)} bad files{also}.")
 
 
 # --- predict_from_keras_file ------------------------------------------------------------------------------
@@ -714,6 +786,20 @@ def _transposed_hint(path, dims):
     return ""
 
 
+def _check_float32(path, dims, call):
+    """Every dataset Keras reads must be float32: the dtype of the model's weights, which model.save_weights
+    writes as they are. (load_weights would convert float64 on loading, but the file would be twice the size
+    and not the file Keras writes.)"""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        for name in keras_weight_paths(dims):
+            if f[name].dtype != np.float32:
+                raise CheckFailed(f"{call}: {name} is stored as {f[name].dtype}; store every dataset as float32 "
+                                  "(.astype(np.float32)), the dtype of the model's weights and what "
+                                  "model.save_weights writes.")
+
+
 def _check_write_once(fn, folder, case, index):
     (weights,) = case.args
     path = os.path.join(folder, f"case_{index}.weights.h5")
@@ -738,6 +824,7 @@ def _check_write_once(fn, folder, case, index):
             f"{_load_error(error)}\n  Keras looks for: {', '.join(keras_weight_paths(dims))}"
             f"\n  Your file holds: {', '.join(found[:12]) or 'no datasets'}{' ...' if len(found) > 12 else ''}"
             + _transposed_hint(path, dims)) from None
+    _check_float32(path, dims, call)
     loaded = [np.asarray(w) for w in model.get_weights()]
     for i, (got, given_) in enumerate(zip(loaded, weights)):
         part = "kernel" if i % 2 == 0 else "bias"

@@ -1,26 +1,233 @@
-"""Wrong answers for 02_dense_activations: one or two per exercise, each a mistake students really make.
+"""Wrong answers for 02_dense_activations, the rules of the exercises' text they break, and right answers.
 
 A mistake in `dense` also breaks `predict_mlp` (which calls it), and a mistake in an activation breaks `dense`
-or `predict_mlp` only when their drawn inputs reach it; the sets below were measured with
-/work/scratch/try_02_wrong.py (the checks draw their inputs deterministically).
+or `predict_mlp` only when their drawn inputs reach it; the `loses` sets below were measured by grading each one
+(`KBH_ONLY=02_dense_activations pytest tests/test_nbgrader_pipeline.py`; the checks draw their inputs
+deterministically).
 """
-from wrong_answers import WrongAnswer
+from wrong_answers import RightAnswer, WrongAnswer
 
 ASSIGNMENT = "02_dense_activations"
 
+RULES = {
+    "relu.strict_threshold": "x is kept only where x > threshold (strictly)",
+    "relu.threshold": "keep x where x > threshold, 0 elsewhere",
+    "relu.max_value_clip": "if max_value is set, the part above the threshold is clipped to max_value",
+    "relu.clip_to_zero": "the clip is to [0, max_value]: values between a negative threshold and 0 become 0",
+    "relu.negative_slope": "if negative_slope is not 0, subtract negative_slope * max(threshold - x, 0)",
+    "relu.slope_through_threshold": "the negative part is a line of slope negative_slope through (threshold, 0)",
+    "relu.clip_then_slope": "clip first, then subtract the negative part (in this order)",
+    "relu.array_like": "x may be any array-like of floats, a list too",
+    "relu.negative_slope_invalid": "a negative negative_slope raises ValueError",
+    "relu.max_value_invalid": "a negative max_value raises ValueError",
+    "relu.max_value_zero": "max_value = 0 is allowed (max_value >= 0)",
+    "sigmoid.formula": "sigmoid is 1 / (1 + exp(-x))",
+    "sigmoid.finite": "finite for every finite x, also x = +-1000 (exp(x) / (1 + exp(x)) is NaN there)",
+    "sigmoid.array_like": "x may be any array-like of floats, a list too",
+    "tanh.formula": "tanh is (exp(x) - exp(-x)) / (exp(x) + exp(-x))",
+    "tanh.finite": "finite for every finite x: the exp formula overflows to NaN for large |x|",
+    "tanh.tiny": "for tiny x such as 1e-30, tanh(x) is x, not 0",
+    "tanh.array_like": "x may be any array-like of floats, a list too",
+    "linear.numpy_array": "linear returns a NumPy array, for a Python list too",
+    "linear.same_values": "linear returns the same values (the identity)",
+    "softmax.max_shift": "subtract the maximum before exp, so +-1000 does not overflow",
+    "softmax.slice_max": "subtract the maximum of each slice, not of the whole array",
+    "softmax.axis": "softmax normalises along `axis`",
+    "softmax.negative_axis": "a negative axis counts from the end",
+    "softmax.sums_to_one": "along axis the values sum to 1",
+    "softmax.any_ndim": "softmax works for any number of axes",
+    "softmax.zero_d": "a 0-d array raises ValueError",
+    "softmax.axis_out_of_range": "an axis the array does not have raises ValueError",
+    "dense.kernel_orientation": "it is x @ kernel, not kernel @ x or x @ kernel.T",
+    "dense.bias_before_activation": "the bias is added before the activation",
+    "dense.no_bias": "bias=None means a layer built with use_bias=False",
+    "dense.activation_none": "activation=None means no activation",
+    "dense.activation_names": "activation may be a name: relu, sigmoid, tanh, softmax, linear",
+    "dense.activation_function": "activation may be any function, such as np.tanh",
+    "dense.nd_input": "x may have more than two axes, (n, ..., input_dim)",
+    "dense.kernel_2d": "a kernel that is not 2-D raises ValueError",
+    "dense.features_mismatch": "an x whose last axis does not match the kernel raises ValueError",
+    "dense.bias_shape": "a bias of the wrong shape (not (units,)) raises ValueError",
+    "dense.unknown_name": "an unknown activation name raises ValueError",
+    "count_params.formula": "every entry of the kernel and of the bias: input_dim * units + units",
+    "count_params.int_result": "count_params returns an int",
+    "count_params.at_least_one": "input_dim or units below 1 raises ValueError",
+    "count_params.whole_number": "input_dim or units that is not a whole number raises ValueError",
+    "glorot_uniform_limit.formula": "limit = sqrt(6 / (fan_in + fan_out))",
+    "glorot_uniform_limit.at_least_one": "fan_in or fan_out below 1 raises ValueError",
+    "predict_mlp.activation_per_layer": "one activation per layer, in order: layer i uses activations[i]",
+    "predict_mlp.weights_order": "weights is [kernel_1, bias_1, kernel_2, bias_2, ...] as get_weights returns it",
+    "predict_mlp.odd_weights": "an odd number of arrays raises ValueError",
+    "predict_mlp.no_weights": "no arrays at all raises ValueError",
+    "predict_mlp.layer_count": "a number of layers different from the number of activations raises ValueError",
+    "predict_mlp.kernel_fit": "a kernel whose first axis does not match the previous layer's output raises ValueError",
+    "predict_mlp.dense_rejects": "whatever dense rejects (an unknown activation name) raises ValueError",
+}
+
 PREDICT_MLP = frozenset({"predict_mlp_check", "predict_mlp_hidden", "predict_mlp_model"})
 
-# A few per notebook: each one costs a full autograde run in the pipeline test.
+RELU_CLIP_AND_SLOPE = ("    if max_value is not None:\n        out = np.clip(out, 0.0, max_value)\n"
+                       "    if negative_slope != 0:\n        out = out - negative_slope * np.maximum(threshold - x, 0.0)\n")
+SOFTMAX_LAST_LINES = ("    shifted = x - x.max(axis=axis, keepdims=True)\n    e = np.exp(shifted)\n"
+                      "    return e / e.sum(axis=axis, keepdims=True)\n")
+
 WRONG_ANSWERS = [
+    # --- relu ---
     WrongAnswer("relu-greater-equal", "relu_answer",
                 "np.where(x > threshold, x, 0.0)", "np.where(x >= threshold, x, 0.0)",
-                frozenset({"relu_check", "relu_hidden"})),
+                frozenset({"relu_check", "relu_hidden"}), rule="relu.strict_threshold"),
+    WrongAnswer("relu-ignores-threshold", "relu_answer",
+                "np.where(x > threshold, x, 0.0)", "np.where(x > 0, x, 0.0)", rule="relu.threshold"),
+    WrongAnswer("relu-no-clip", "relu_answer",
+                "out = np.clip(out, 0.0, max_value)", "out = out", rule="relu.max_value_clip"),
+    WrongAnswer("relu-minimum-only", "relu_answer",
+                "out = np.clip(out, 0.0, max_value)", "out = np.minimum(out, max_value)", rule="relu.clip_to_zero"),
+    WrongAnswer("relu-ignores-slope", "relu_answer",
+                "if negative_slope != 0:", "if False:", rule="relu.negative_slope"),
+    WrongAnswer("relu-slope-through-origin", "relu_answer",
+                "np.maximum(threshold - x, 0.0)", "np.maximum(-x, 0.0)", rule="relu.slope_through_threshold"),
+    WrongAnswer("relu-clip-last", "relu_answer", RELU_CLIP_AND_SLOPE,
+                "    if negative_slope != 0:\n        out = out - negative_slope * np.maximum(threshold - x, 0.0)\n"
+                "    if max_value is not None:\n        out = np.clip(out, 0.0, max_value)\n",
+                rule="relu.clip_then_slope"),
+    WrongAnswer("relu-no-asarray", "relu_answer",
+                "    x = np.asarray(x)\n", "", rule="relu.array_like"),
+    WrongAnswer("relu-negative-slope-accepted", "relu_answer",
+                "if negative_slope < 0:", "if False:", rule="relu.negative_slope_invalid"),
+    WrongAnswer("relu-negative-max-accepted", "relu_answer",
+                "if max_value is not None and max_value < 0:", "if False:", rule="relu.max_value_invalid"),
+    WrongAnswer("relu-rejects-zero-max", "relu_answer",
+                "if max_value is not None and max_value < 0:", "if max_value is not None and max_value <= 0:",
+                rule="relu.max_value_zero"),
+    # --- sigmoid, tanh, linear ---
+    WrongAnswer("sigmoid-sign-flipped", "sigmoid_answer",
+                "1.0 / (1.0 + np.exp(-x[positive]))", "1.0 / (1.0 + np.exp(x[positive]))", rule="sigmoid.formula"),
+    WrongAnswer("sigmoid-exp-ratio", "sigmoid_answer",
+                "positive = x >= 0", "positive = np.zeros(x.shape, dtype=bool)", rule="sigmoid.finite"),
+    WrongAnswer("sigmoid-no-asarray", "sigmoid_answer",
+                "    x = np.asarray(x)\n", "", rule="sigmoid.array_like"),
+    WrongAnswer("tanh-half-sigmoid", "tanh_answer",
+                "return np.tanh(np.asarray(x, dtype=float))",
+                "return 2.0 / (1.0 + np.exp(-np.asarray(x, dtype=float))) - 1.0", rule="tanh.formula"),
+    WrongAnswer("tanh-exp-formula", "tanh_answer",
+                "return np.tanh(np.asarray(x, dtype=float))",
+                "x = np.asarray(x, dtype=float)\n    return (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))",
+                rule="tanh.finite"),
+    WrongAnswer("tanh-tiny-to-zero", "tanh_answer",
+                "return np.tanh(np.asarray(x, dtype=float))",
+                "x = np.asarray(x, dtype=float)\n    e = np.exp(-2.0 * np.abs(x))  # <= 1: no overflow\n"
+                "    return np.sign(x) * (1.0 - e) / (1.0 + e)", rule="tanh.tiny"),
+    WrongAnswer("tanh-astype-on-a-list", "tanh_answer",
+                "return np.tanh(np.asarray(x, dtype=float))", "return np.tanh(x.astype(float))",
+                rule="tanh.array_like"),
+    WrongAnswer("linear-returns-input", "linear_answer",
+                "return np.array(x)", "return x", rule="linear.numpy_array"),
+    WrongAnswer("linear-float32", "linear_answer",
+                "return np.array(x)", "return np.array(x, dtype=np.float32)", rule="linear.same_values"),
+    # --- softmax ---
     WrongAnswer("softmax-no-max", "softmax_answer",
                 "shifted = x - x.max(axis=axis, keepdims=True)", "shifted = x",
-                frozenset({"softmax_check", "softmax_hidden", "predict_mlp_check"})),
+                frozenset({"softmax_check", "softmax_hidden", "predict_mlp_check"}), rule="softmax.max_shift"),
+    WrongAnswer("softmax-global-max", "softmax_answer",
+                "shifted = x - x.max(axis=axis, keepdims=True)", "shifted = x - x.max()", rule="softmax.slice_max"),
+    WrongAnswer("softmax-last-axis-only", "softmax_answer", SOFTMAX_LAST_LINES,
+                SOFTMAX_LAST_LINES.replace("axis=axis", "axis=-1"), rule="softmax.axis"),
+    WrongAnswer("softmax-rejects-negative-axis", "softmax_answer",
+                "if not -x.ndim <= axis < x.ndim:", "if not 0 <= axis < x.ndim:", rule="softmax.negative_axis"),
+    WrongAnswer("softmax-no-keepdims", "softmax_answer",
+                "return e / e.sum(axis=axis, keepdims=True)", "return e / e.sum(axis=axis)",
+                rule="softmax.sums_to_one"),
+    WrongAnswer("softmax-2d-only", "softmax_answer",
+                "shifted = x - x.max(axis=axis, keepdims=True)", "shifted = x - x.max(axis=axis)[:, None]",
+                rule="softmax.any_ndim"),
+    WrongAnswer("softmax-0d-as-vector", "softmax_answer",
+                "        raise ValueError(\"softmax needs an array with at least one axis; got a 0-d array\")\n",
+                "        x = x.reshape(1)\n", rule="softmax.zero_d"),
+    WrongAnswer("softmax-axis-wraps", "softmax_answer",
+                "    if not -x.ndim <= axis < x.ndim:\n"
+                "        raise ValueError(f\"axis {axis} is out of range for an array with {x.ndim} axes\")\n",
+                "    axis = axis % x.ndim\n", rule="softmax.axis_out_of_range"),
+    # --- dense ---
     WrongAnswer("dense-kernel-transposed", "dense_answer", "z = x @ kernel\n", "z = x @ kernel.T\n",
-                frozenset({"dense_check", "dense_hidden"}) | PREDICT_MLP),
+                frozenset({"dense_check", "dense_hidden"}) | PREDICT_MLP, rule="dense.kernel_orientation"),
+    WrongAnswer("dense-activation-before-bias", "dense_answer",
+                "        z = z + bias\n    return activation(z)", "        return activation(z) + bias\n    return activation(z)",
+                rule="dense.bias_before_activation"),
+    WrongAnswer("dense-bias-none-crashes", "dense_answer",
+                "    if bias is not None:\n", "    if True:\n", rule="dense.no_bias"),
+    WrongAnswer("dense-none-not-handled", "dense_answer",
+                "    if activation is None:\n        activation = linear\n    elif isinstance(activation, str):",
+                "    if isinstance(activation, str):", rule="dense.activation_none"),
+    WrongAnswer("dense-no-linear-name", "dense_answer",
+                ', "softmax": softmax, "linear": linear}', ', "softmax": softmax}', rule="dense.activation_names"),
+    WrongAnswer("dense-names-only", "dense_answer",
+                "    elif not callable(activation):\n", "    else:\n", rule="dense.activation_function"),
+    WrongAnswer("dense-2d-only", "dense_answer",
+                "if x.ndim == 0 or x.shape[-1] != kernel.shape[0]:", "if x.ndim != 2 or x.shape[-1] != kernel.shape[0]:",
+                rule="dense.nd_input"),
+    WrongAnswer("dense-1d-kernel-accepted", "dense_answer",
+                "    if kernel.ndim != 2:\n", "    if False:\n", rule="dense.kernel_2d"),
+    WrongAnswer("dense-auto-transpose", "dense_answer",
+                "    if x.ndim == 0 or x.shape[-1] != kernel.shape[0]:\n"
+                "        features = x.shape[-1] if x.ndim else 0\n"
+                "        raise ValueError(f\"x has {features} features but kernel expects {kernel.shape[0]}\")\n",
+                "    if x.shape[-1] != kernel.shape[0]:\n        kernel = kernel.T  # then it must be the other way round\n",
+                rule="dense.features_mismatch"),
+    WrongAnswer("dense-bias-last-axis-only", "dense_answer",
+                "if bias.shape != (kernel.shape[1],):", "if bias.shape[-1] != kernel.shape[1]:", rule="dense.bias_shape"),
+    WrongAnswer("dense-unknown-is-linear", "dense_answer",
+                "        if activation not in known:\n"
+                "            raise ValueError(f\"unknown activation {activation!r}; use one of {sorted(known)} or a function\")\n"
+                "        activation = known[activation]",
+                "        activation = known.get(activation, linear)", rule="dense.unknown_name"),
+    # --- count_params, glorot_uniform_limit ---
+    WrongAnswer("count-no-bias", "count_params_answer",
+                "int(input_dim) * int(units) + int(units)", "int(input_dim) * int(units)", rule="count_params.formula"),
+    WrongAnswer("count-float", "count_params_answer",
+                "return int(input_dim) * int(units) + int(units)", "return float(input_dim * units + units)",
+                rule="count_params.int_result"),
+    WrongAnswer("count-only-zero-rejected", "count_params_answer",
+                "value < 1", "value == 0", rule="count_params.at_least_one"),
+    WrongAnswer("count-fraction-accepted", "count_params_answer",
+                "if value != int(value) or value < 1:", "if value < 1:", rule="count_params.whole_number"),
+    WrongAnswer("glorot-normal-std", "glorot_uniform_limit_answer",
+                "6.0 / (fan_in + fan_out)", "2.0 / (fan_in + fan_out)", rule="glorot_uniform_limit.formula"),
+    WrongAnswer("glorot-fan-out-unchecked", "glorot_uniform_limit_answer",
+                "if fan_in < 1 or fan_out < 1:", "if fan_in < 1:", rule="glorot_uniform_limit.at_least_one"),
+    # --- predict_mlp ---
     WrongAnswer("predict-mlp-reversed-activations", "predict_mlp_answer",
                 "zip(kernels, biases, activations)", "zip(kernels, biases, activations[::-1])",
-                PREDICT_MLP),
+                PREDICT_MLP, rule="predict_mlp.activation_per_layer"),
+    WrongAnswer("predict-mlp-first-activation-everywhere", "predict_mlp_answer",
+                "out = dense(out, kernel, bias, activation)", "out = dense(out, kernel, bias, activations[0])",
+                rule="predict_mlp.activation_per_layer"),
+    WrongAnswer("predict-mlp-bias-as-kernel", "predict_mlp_answer",
+                "kernels, biases = weights[0::2], weights[1::2]", "biases, kernels = weights[0::2], weights[1::2]",
+                rule="predict_mlp.weights_order"),
+    WrongAnswer("predict-mlp-odd-accepted", "predict_mlp_answer",
+                "if not weights or len(weights) % 2:", "if not weights:", rule="predict_mlp.odd_weights"),
+    WrongAnswer("predict-mlp-empty-accepted", "predict_mlp_answer",
+                "if not weights or len(weights) % 2:", "if len(weights) % 2:", rule="predict_mlp.no_weights"),
+    WrongAnswer("predict-mlp-count-unchecked", "predict_mlp_answer",
+                "if len(kernels) != len(activations):", "if False:", rule="predict_mlp.layer_count"),
+    WrongAnswer("predict-mlp-auto-transpose", "predict_mlp_answer",
+                "            raise ValueError(f\"layer {number - 1} outputs {out.shape[-1]} values but layer {number}'s kernel \"\n"
+                "                             f\"expects {kernel.shape[0]}\")",
+                "            kernel = kernel.T", rule="predict_mlp.kernel_fit"),
+    WrongAnswer("predict-mlp-unknown-is-linear", "predict_mlp_answer",
+                "out = dense(out, kernel, bias, activation)",
+                'out = dense(out, kernel, bias, {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, '
+                '"softmax": softmax}.get(activation))', rule="predict_mlp.dense_rejects"),
+]
+
+RIGHT_ANSWERS = [
+    RightAnswer("sigmoid-via-tanh", "sigmoid_answer",
+                "    out = np.empty_like(x)\n", "    return 0.5 * (1.0 + np.tanh(x / 2))  # no exp, no overflow\n"),
+    RightAnswer("softmax-log-sum-exp-float64", "softmax_answer", SOFTMAX_LAST_LINES,
+                "    x = x.astype(np.float64)\n"
+                "    shifted = x - x.max(axis=axis, keepdims=True)\n"
+                "    return np.exp(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))\n"),
+    RightAnswer("dense-einsum", "dense_answer", "z = x @ kernel\n", "z = np.einsum('...i,ij->...j', x, kernel)\n"),
+    RightAnswer("count-params-factored", "count_params_answer",
+                "return int(input_dim) * int(units) + int(units)", "return (int(input_dim) + 1) * int(units)"),
 ]
