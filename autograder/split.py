@@ -597,6 +597,12 @@ def grade(job, log=None):
     setup_index = next((i for i, c in enumerate(cells) if is_setup_cell(c)), None)
 
     # The checks' setup (TensorFlow import: seconds) runs while the answer kernel starts and runs the answers.
+    # What starting the kernel imports is imported first: two threads importing modules that import each other
+    # can each see the other's half-initialised module (ImportError), which would fail every check.
+    import nbclient  # noqa: F401
+    import nbformat  # noqa: F401
+
+    from autograder import sandbox  # noqa: F401
     setup_box = {}
 
     def run_setup():
@@ -626,7 +632,7 @@ def grade(job, log=None):
             SHARED.update(kernel=kernel, owner=sandbox_user())
         setup_thread.join()
         if setup_index is not None:
-            results[setup_index] = setup_box.get("outputs", [])
+            results[setup_index] = _setup_outputs(setup_box.get("outputs", []), cells[setup_index], namespace, log)
         if isinstance(names, dict) and names.get("ok") and isinstance(names.get("value"), list):
             namespace.update(remotes_for(names["value"], namespace, kernel))
         for index, cell in enumerate(cells):
@@ -640,6 +646,21 @@ def grade(job, log=None):
         kernel.stop()
         setup_thread.join()
     return results
+
+
+def _setup_outputs(outputs, setup_cell, namespace, log):
+    """The setup cell's outputs. It is the instructor's code and does not depend on the student's: if it failed
+    (in its thread), it is run once more here, and if it fails again the notebook is not graded (GraderFault),
+    rather than every check failing on a name the setup never defined."""
+    error = next((o for o in outputs if o["output_type"] == "error"), None)
+    if error is None:
+        return outputs
+    log(f"the checks' setup failed ({error['ename']}: {error['evalue']}); running it once more")
+    outputs = run_trusted(source_of(setup_cell), namespace, SETUP_ID)
+    error = next((o for o in outputs if o["output_type"] == "error"), None)
+    if error is not None:
+        raise GraderFault(f"the checks' setup cell failed: {error['ename']}: {error['evalue']}")
+    return outputs
 
 
 def reset_checker():

@@ -92,3 +92,24 @@ def test_an_answer_kernel_that_never_starts_is_the_graders_fault_not_the_student
     monkeypatch.setattr(split.AnswerKernel, "_start_kernel", broken)
     with pytest.raises(split.GraderFault, match="did not start"):
         split.grade(graded_job(tmp_path), lambda message: None)
+
+
+def test_a_setup_cell_that_failed_once_is_run_again(tmp_path, monkeypatch):
+    monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
+    job = graded_job(tmp_path)
+    marker = tmp_path / "setup-ran-once"
+    job["notebook"]["cells"][0]["source"] = (  # fails the first time only, as an import race would
+        f"import pathlib\nmarker = pathlib.Path({str(marker)!r})\n"
+        "if not marker.exists():\n    marker.touch()\n    raise ImportError('cannot import name x (circular import)')")
+    log = []
+    results = split.grade(job, log.append)
+    assert any("running it once more" in line for line in log)
+    assert results[0] == [] and results[2][0]["text"] == "f is right\n"
+
+
+def test_a_setup_cell_that_always_fails_is_the_graders_fault(tmp_path, monkeypatch):
+    monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
+    job = graded_job(tmp_path)
+    job["notebook"]["cells"][0]["source"] = "import no_such_module_here"
+    with pytest.raises(split.GraderFault, match="setup cell failed: ModuleNotFoundError"):
+        split.grade(job, lambda message: None)
