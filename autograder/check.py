@@ -14,7 +14,7 @@ from hypothesis.errors import FlakyFailure
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.internal.conjecture import providers as _providers
 
-from autograder.compare import RTOL, compare_arrays
+from autograder.compare import RTOL, compare_arrays, mistake_hint
 from autograder.describe import describe_call
 from autograder.errors import CheckFailed
 from autograder.student import as_array, call_student
@@ -59,9 +59,15 @@ def compare_once(student_fn, reference_fn, case, *, name, rtol=RTOL, atol=None, 
             if hint:
                 raise CheckFailed(f"{failure}\n  Hint: {hint}", exercise=name) from failure.__cause__
             raise
-        got = as_array(result, name)
         expected = np.asarray(reference_fn(*case.args, **case.kwargs))
         mistakes = mistakes_fn(*case.args, **case.kwargs) if mistakes_fn else ()
+        try:
+            got = as_array(result, name)
+        except CheckFailed as failure:  # the wrong kind of thing; a known mistake may still explain its numbers
+            hint = mistake_hint(result, expected, mistakes, rtol, atol, exact)
+            if hint:
+                raise CheckFailed(f"{failure}\n  {hint}", exercise=name) from None
+            raise
         compare_arrays(got, expected, what=describe_call(name, case.args, case.kwargs), rtol=rtol, atol=atol,
                        exact=exact, mistakes=mistakes)
     except CheckFailed as failure:

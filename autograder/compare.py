@@ -119,6 +119,26 @@ def _worst_element(got, expected, rtol, atol, exact=False):
             f"expected {describe_number(expected[index])}, got {describe_number(got[index])}.")
 
 
+def mistake_hint(got, expected, mistakes, rtol=RTOL, atol=None, exact=False):
+    """"Hint: your result is what you get if ..." for the first Mistake whose result `got` matches (and Keras's
+    does not), else None. `got` may be any numbers (a scalar or a list where an array was due)."""
+    if got is None:
+        return None
+    try:
+        got = got if isinstance(got, np.ndarray) else np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    expected = np.asarray(expected)
+    atol = 0.0 if exact else _tolerance(expected, rtol, atol)
+    for mistake in mistakes:
+        if mistake.result is None:
+            continue
+        result = np.asarray(mistake.result)
+        if _matches(got, result, rtol, atol, exact) and not _matches(result, expected, rtol, atol, exact):
+            return f"Hint: your result is what you get if {mistake.description}."
+    return None
+
+
 def compare_arrays(got, expected, *, what, rtol=RTOL, atol=None, exact=False, mistakes=()):
     """Raise CheckFailed, with a diagnosis, unless `got` matches `expected`.
 
@@ -132,9 +152,7 @@ def compare_arrays(got, expected, *, what, rtol=RTOL, atol=None, exact=False, mi
     """
     expected = np.asarray(expected)
     atol = 0.0 if exact else _tolerance(expected, rtol, atol)
-    named = [f"Hint: your result is what you get if {m.description}." for m in mistakes
-             if m.result is not None and _matches(got, np.asarray(m.result), rtol, atol, exact)
-             and not _matches(np.asarray(m.result), expected, rtol, atol, exact)][:1]
+    named = [hint] if (hint := mistake_hint(got, expected, mistakes, rtol, atol, exact)) else []
     if got.shape != expected.shape:
         raise CheckFailed(f"{what}: " + "\n  ".join(_shape_message(got, expected) + named))
     if _kind(got.dtype) != _kind(expected.dtype):

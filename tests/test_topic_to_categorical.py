@@ -1,0 +1,68 @@
+"""The checks of notebook 01 pass right answers written in other ways, name the mistakes students make (also when
+the wrong answer raises), and refuse answers that accept invalid labels."""
+import numpy as np
+import pytest
+
+from autograder.check import Case
+from autograder.errors import CheckFailed
+from autograder.topics import to_categorical as topic
+
+
+def to_categorical_loop(y, num_classes=None):
+    """A right answer without np.eye: a loop over the labels, float32 as Keras."""
+    labels = np.asarray(y, dtype=np.float64)
+    if not np.all(np.isfinite(labels)) or (labels != np.floor(labels)).any() or (labels < 0).any():
+        raise ValueError("labels must be whole numbers, 0 or more")
+    labels = labels.astype(np.int64)
+    if labels.ndim > 1 and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if num_classes is None:
+        num_classes = int(labels.max()) + 1
+    if num_classes < 1 or (labels.size and labels.max() >= num_classes):
+        raise ValueError("num_classes must be at least 1 and above every label")
+    out = np.zeros(labels.shape + (num_classes,), dtype=np.float32)
+    for index in np.ndindex(labels.shape):
+        out[index + (labels[index],)] = 1.0
+    return out
+
+
+def max_is_num_classes(y, num_classes=None):
+    labels = np.asarray(y).astype(np.int64)
+    return np.eye(int(labels.max()) if num_classes is None else num_classes)[labels]
+
+
+def test_a_right_answer_written_as_a_loop_passes_every_check(capsys):
+    topic.check_to_categorical(to_categorical_loop)
+    topic.check_to_categorical_rejects(to_categorical_loop)
+    assert capsys.readouterr().out.count("\u2713") == 2
+
+
+@pytest.mark.parametrize("case", [Case(([2, 0, 1],)), Case(([0],))], ids=["returns", "raises"])
+def test_num_classes_as_max_is_named_whether_it_returns_or_raises(case):
+    with pytest.raises(CheckFailed, match=r"num_classes is max\(y\) instead of max\(y\) \+ 1"):
+        topic.check_to_categorical(max_is_num_classes, cases=[case])
+
+
+def test_an_answer_that_accepts_negative_labels_fails_the_rejects_check():
+    def no_negative_check(y, num_classes=None):
+        labels = np.asarray(y).astype(np.int64)
+        return np.eye(num_classes or int(labels.max()) + 1)[labels]
+
+    with pytest.raises(CheckFailed, match="negative"):
+        topic.check_to_categorical_rejects(no_negative_check)
+
+
+@pytest.mark.parametrize("wrong,named", [
+    (lambda scores: np.argmax(scores, axis=0), "over axis 0"),
+    (lambda scores: np.argmax(scores), "flattened array"),
+], ids=["axis-0", "flattened"])
+def test_from_categorical_mistakes_are_named(wrong, named):
+    case = Case((np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6], [0.5, 0.1, 0.4]]),))
+    with pytest.raises(CheckFailed, match=named):
+        topic.check_from_categorical(wrong, cases=[case])
+
+
+def test_from_categorical_written_with_a_loop_passes(capsys):
+    topic.check_from_categorical(lambda scores: np.array([int(np.argmax(row)) for row in np.reshape(
+        scores, (-1, np.shape(scores)[-1]))]).reshape(np.shape(scores)[:-1]))
+    assert "\u2713 from_categorical" in capsys.readouterr().out
