@@ -17,6 +17,7 @@ c.Execute.interrupt_on_timeout = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.nbgrader_plugins.HideHiddenTests",
+    "autograder.nbgrader_plugins.DropCheckRecords",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 

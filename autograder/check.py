@@ -14,7 +14,7 @@ from hypothesis.errors import FlakyFailure
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.internal.conjecture import providers as _providers
 
-from autograder.compare import RTOL, compare_arrays, mistake_hint
+from autograder.compare import RTOL, compare_arrays, matching_mistake
 from autograder.describe import describe_call
 from autograder.errors import CheckFailed
 from autograder.student import as_array, call_student
@@ -55,39 +55,56 @@ def compare_once(student_fn, reference_fn, case, *, name, rtol=RTOL, atol=None, 
         try:
             result = call_student(student_fn, *case.args, name=name, allow_keras=allow_keras, **case.kwargs)
         except CheckFailed as failure:
-            hint = raised_hint(case, failure.__cause__, mistakes_fn, error_hint)
+            hint, mistake = raised_hint(case, failure.__cause__, mistakes_fn, error_hint)
             if hint:
-                raise CheckFailed(f"{failure}\n  Hint: {hint}", exercise=name) from failure.__cause__
+                raise failure.restated(f"{failure}\n  Hint: {hint}", exercise=name,
+                                       mistake=mistake) from failure.__cause__
             raise
         expected = np.asarray(reference_fn(*case.args, **case.kwargs))
         mistakes = mistakes_fn(*case.args, **case.kwargs) if mistakes_fn else ()
         try:
             got = as_array(result, name)
         except CheckFailed as failure:  # the wrong kind of thing; a known mistake may still explain its numbers
-            hint = mistake_hint(result, expected, mistakes, rtol, atol, exact)
-            if hint:
-                raise CheckFailed(f"{failure}\n  {hint}", exercise=name) from None
+            mistake = matching_mistake(result, expected, mistakes, rtol, atol, exact)
+            if mistake:
+                raise failure.restated(f"{failure}\n  Hint: your result is what you get if {mistake.description}.",
+                                       exercise=name, mistake=mistake) from None
             raise
         compare_arrays(got, expected, what=describe_call(name, case.args, case.kwargs), rtol=rtol, atol=atol,
                        exact=exact, mistakes=mistakes)
     except CheckFailed as failure:
         failure.exercise = failure.exercise or name
+        failure.input_size = failure.input_size if failure.input_size is not None else input_size(case)
         raise
 
 
+def input_size(case):
+    """How many numbers a Case's inputs hold (arrays, nested lists and plain numbers; 0 for the rest)."""
+    def size(value):
+        if isinstance(value, np.ndarray):
+            return int(value.size)
+        if isinstance(value, (list, tuple)):
+            return sum(size(v) for v in value)
+        if isinstance(value, dict):
+            return sum(size(v) for v in value.values())
+        return 1 if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) else 0
+
+    return size(list(case.args)) + size(case.kwargs)
+
+
 def raised_hint(case, error, mistakes_fn=None, error_hint=None):
-    """The hint for a student's function that raised `error` on `case`, an input Keras accepts: the topic's
-    own hint for that error, else the first registered Mistake that is known to raise it there."""
+    """(hint, Mistake or None) for a student's function that raised `error` on `case`, an input Keras accepts:
+    the topic's own hint for that error, else the first registered Mistake known to raise it there."""
     if error is None:
-        return None
+        return None, None
     hint = error_hint(case, error) if error_hint else None
     if hint:
-        return hint
+        return hint, None
     for mistake in (mistakes_fn(*case.args, **case.kwargs) if mistakes_fn else ()):
         if mistake.raises and isinstance(error, mistake.raises):
-            return f"Keras accepts this input; code that raises {type(error).__name__} here usually has this " \
-                   f"mistake: {mistake.description}."
-    return None
+            return (f"Keras accepts this input; code that raises {type(error).__name__} here usually has this "
+                    f"mistake: {mistake.description}.", mistake)
+    return None, None
 
 
 def check_cases(student_fn, reference_fn, cases, *, name, reference, quiet=False, **compare_options):
@@ -136,7 +153,7 @@ def check_property(student_fn, reference_fn, cases_strategy, *, name, reference,
     try:
         run()
     except CheckFailed as failure:  # already shrunk to the simplest failing input; drop hypothesis's frames
-        raise CheckFailed(str(failure), exercise=failure.exercise) from failure.__cause__
+        raise failure.restated(str(failure)) from failure.__cause__
     except FlakyFailure as flaky:  # failed once, passed on the same input later
         first = next((e for e in flaky.exceptions if isinstance(e, CheckFailed)), None)
         raise CheckFailed(f"{first or flaky}\n  Note: `{name}` gave different results for the same input; "

@@ -6,6 +6,7 @@ any real mistake, which moves values by far more. Elements much smaller than the
 absolute error of the large terms they were computed from, so the absolute floor is RTOL times the largest
 |expected| unless a check asks for another.
 """
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,12 @@ class Mistake:
     description: str
     result: np.ndarray = None
     raises: tuple = ()
+
+    @property
+    def id(self):
+        """A stable name for the class report: the description's first eight words, kebab-case."""
+        words = re.findall(r"[a-z0-9]+", self.description.lower())
+        return "-".join(words[:8])
 
 
 def _kind(dtype):
@@ -119,9 +126,8 @@ def _worst_element(got, expected, rtol, atol, exact=False):
             f"expected {describe_number(expected[index])}, got {describe_number(got[index])}.")
 
 
-def mistake_hint(got, expected, mistakes, rtol=RTOL, atol=None, exact=False):
-    """"Hint: your result is what you get if ..." for the first Mistake whose result `got` matches (and Keras's
-    does not), else None. `got` may be any numbers (a scalar or a list where an array was due)."""
+def matching_mistake(got, expected, mistakes, rtol=RTOL, atol=None, exact=False):
+    """The first Mistake whose result `got` matches (and Keras's does not), else None."""
     if got is None:
         return None
     try:
@@ -135,7 +141,7 @@ def mistake_hint(got, expected, mistakes, rtol=RTOL, atol=None, exact=False):
             continue
         result = np.asarray(mistake.result)
         if _matches(got, result, rtol, atol, exact) and not _matches(result, expected, rtol, atol, exact):
-            return f"Hint: your result is what you get if {mistake.description}."
+            return mistake
     return None
 
 
@@ -152,12 +158,15 @@ def compare_arrays(got, expected, *, what, rtol=RTOL, atol=None, exact=False, mi
     """
     expected = np.asarray(expected)
     atol = 0.0 if exact else _tolerance(expected, rtol, atol)
-    named = [hint] if (hint := mistake_hint(got, expected, mistakes, rtol, atol, exact)) else []
+    mistake = matching_mistake(got, expected, mistakes, rtol, atol, exact)
+    named = [f"Hint: your result is what you get if {mistake.description}."] if mistake else []
     if got.shape != expected.shape:
-        raise CheckFailed(f"{what}: " + "\n  ".join(_shape_message(got, expected) + named))
+        raise CheckFailed(f"{what}: " + "\n  ".join(_shape_message(got, expected) + named), kind="wrong_shape",
+                          mistake=mistake)
     if _kind(got.dtype) != _kind(expected.dtype):
         raise CheckFailed(f"{what}: " + "\n  ".join([f"wrong kind of numbers: Keras returns {_kind(expected.dtype)}s "
-                          f"(dtype {expected.dtype}), you returned dtype {got.dtype}."] + named))
+                          f"(dtype {expected.dtype}), you returned dtype {got.dtype}."] + named), kind="wrong_type",
+                          mistake=mistake)
     if _matches(got, expected, rtol, atol, exact):
         return
     bad = ~np.isfinite(got) & np.isfinite(expected)
@@ -169,7 +178,8 @@ def compare_arrays(got, expected, *, what, rtol=RTOL, atol=None, exact=False, mi
     else:
         lines = ["wrong values."] + (_value_hints(got, expected, rtol, atol) if not exact else [])
     lines += named + [_worst_element(got, expected, rtol, atol, exact)]
-    raise CheckFailed(f"{what}: " + "\n  ".join(lines))
+    raise CheckFailed(f"{what}: " + "\n  ".join(lines), kind="not_finite" if bad.any() else "wrong_values",
+                      mistake=mistake)
 
 
 def compare_numbers(got, expected, *, what, rtol=RTOL):
@@ -179,7 +189,7 @@ def compare_numbers(got, expected, *, what, rtol=RTOL):
             return
         raise CheckFailed(f"{what}: expected {expected!r}, got {got!r}.")
     if not np.isfinite(got):
-        raise CheckFailed(f"{what}: got {got}, expected {expected!r}.")
+        raise CheckFailed(f"{what}: got {got}, expected {expected!r}.", kind="not_finite")
     if abs(got - expected) > rtol * abs(expected) + 1e-12:
         hint = ""
         if expected and abs(got / expected - 1) > 1e-3:

@@ -17,6 +17,14 @@ _RED, _BOLD, _RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
+# The mime type of a failed check's record in a graded notebook's outputs (see `record_output`).
+RECORD_MIME = "application/vnd.keras-by-hand.check+json"
+
+# The kinds of failure a record names (CheckFailed.kind and the grader's own: timed_out, not_run, error).
+KINDS = ("wrong_shape", "wrong_values", "not_finite", "wrong_type", "not_implemented", "raised", "no_value_error",
+         "calls_keras", "changed_input", "timed_out", "not_run", "error")
+
+
 class CheckFailed(AssertionError):
     """A student's answer does not match Keras. The message says what is wrong in the student's terms.
 
@@ -25,14 +33,43 @@ class CheckFailed(AssertionError):
     Args:
         message: the whole note, first line first (usually the call that failed and what is wrong).
         exercise: the name of the student's function, when the check knows it (shown in the heading).
+        kind: what kind of failure it is, one of KINDS (for the class report; "wrong_values" when not said).
+        mistake: the named Mistake (autograder.compare) that explains the result, if one does.
+        input_size: how many numbers the (shrunk) input that failed holds, when the check knows it.
     """
 
-    def __init__(self, message, *, exercise=None):
+    def __init__(self, message, *, exercise=None, kind=None, mistake=None, input_size=None):
         super().__init__(message)
         self.exercise = exercise
+        self.kind = kind
+        self.mistake = mistake
+        self.input_size = input_size
+
+    def restated(self, message, **changes):
+        """The same failure with another message (a hint added, hypothesis's frames dropped)."""
+        fields = dict(exercise=self.exercise, kind=self.kind, mistake=self.mistake, input_size=self.input_size)
+        return CheckFailed(message, **{**fields, **changes})
+
+    def record(self, grade_id):
+        """What the class report reads: plain data, no part of the input or of the expected result."""
+        return {"exercise": self.exercise, "grade_id": grade_id, "kind": self.kind or "wrong_values",
+                "mistake": getattr(self.mistake, "id", None), "mistake_text": getattr(self.mistake, "description", None),
+                "input_size": self.input_size}
 
     def _render_traceback_(self):
         return render_failure(self)
+
+
+def record_output(record):
+    """A display_data output holding a record (`CheckFailed.record`), for the class report: an empty text/plain
+    beside it, so Lab and nbconvert show nothing for it; the feedback drops it (nbgrader_plugins)."""
+    return {"output_type": "display_data", "metadata": {}, "data": {"text/plain": "", RECORD_MIME: record}}
+
+
+def grader_record(grade_id, kind):
+    """The record of a check that failed for another reason than a CheckFailed (timed out, not run, an error)."""
+    return {"exercise": None, "grade_id": grade_id, "kind": kind, "mistake": None, "mistake_text": None,
+            "input_size": None}
 
 
 def wrap(text, width=WIDTH):

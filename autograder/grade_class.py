@@ -740,6 +740,8 @@ def main(argv=None):
                                                         "the name; for several machines), and do not export")
     parser.add_argument("--log-dir", help="nbgrader's log of each worker goes here (default: a new temporary folder)")
     parser.add_argument("--json", metavar="PATH", help="also write every result as JSON (for scripts)")
+    parser.add_argument("--report", action="store_true", help="then write the class report of the graded "
+                        "assignments to reports/ (python -m autograder.class_report; README, \"Class report\")")
     args = parser.parse_args(argv)
 
     root = Path(args.course).resolve()
@@ -836,6 +838,16 @@ def main(argv=None):
     if not args.no_feedback:
         pages = sum(r.feedback == "written" for r in results)
         outputs.append(f"{root / 'feedback'}/<student>/<assignment>/ ({pages} feedback pages)")
+    if args.report:
+        from autograder.class_report import write_report
+
+        graded = sorted({r.assignment for r in results}) or requested
+        try:
+            write_report(root, graded, timings={(r.student, r.assignment): r.seconds
+                                                for r in results if r.status == "graded"})
+            outputs.append(f"{root / 'reports' / 'report.html'} (class report, with report.json and CSV files)")
+        except Exception as error:  # the grades are in the gradebook either way
+            problems.append(Problem("class report", f"failed: {type(error).__name__}: {error}"))
     seconds = time.perf_counter() - started
     print(summary(results, problems, seconds, workers, outputs), flush=True)
     if args.json:

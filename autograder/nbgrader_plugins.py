@@ -16,6 +16,8 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
+from autograder.errors import RECORD_MIME, grader_record, record_output
+
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
 
 
@@ -52,6 +54,18 @@ class HideHiddenTests(Preprocessor):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = check_note(output)
+        return cell, resources
+
+
+class DropCheckRecords(Preprocessor):
+    """Remove the failed checks' records (machine data for the class report, autograder/errors.py) from a
+    notebook handed back to the student: the feedback shows what their own notebook shows."""
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if RECORD_MIME not in o.get("data", {})]
         return cell, resources
 
 
@@ -99,7 +113,9 @@ class SplitExecute(NbGraderPreprocessor):
             cell.outputs = [NotebookNode(o) for o in results.get(str(index), [])]
             cell.execution_count = None
             if problem and str(index) not in results and cell_is_graded(cell):
-                cell.outputs = [NotebookNode(error_output("NotRun", f"this cell was not run: {problem}"))]
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell-{index}")
+                cell.outputs = [NotebookNode(record_output(grader_record(grade_id, "not_run"))),
+                                NotebookNode(error_output("NotRun", f"this cell was not run: {problem}"))]
         return nb, resources
 
     def _job(self, nb, resources):

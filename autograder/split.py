@@ -32,7 +32,7 @@ import time
 import traceback
 
 from autograder import wire
-from autograder.errors import CheckFailed, render_failure
+from autograder.errors import CheckFailed, grader_record, record_output, render_failure
 
 SETUP_ID = "setup"
 DEMO_TAG = "demo"
@@ -566,18 +566,21 @@ def error_output(ename, evalue, lines=None):
 def run_trusted(source, namespace, name):
     """Run trusted cell `source` in `namespace`; its outputs (printed text, then an error if it raised)."""
     buffer = io.StringIO()
-    error = None
+    error = record = None
     try:
         with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
             exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102 (instructor code from the gradebook)
     except AnswerKernelError as caught:
         error = error_output("AnswerKernelError", f"Your code could not be run: {caught}.")
+        record = grader_record(name, "timed_out" if "did not finish" in str(caught) else "error")
     except CheckFailed as caught:  # the same short note the student's own notebook shows
         error = error_output("CheckFailed", str(caught), render_failure(caught))
+        record = caught.record(name)
     except Exception as caught:  # noqa: BLE001 (a failed check is an ordinary outcome)
         error = error_output(type(caught).__name__, str(caught))
+        record = grader_record(name, "error")
     outputs = [{"output_type": "stream", "name": "stdout", "text": buffer.getvalue()}] if buffer.getvalue() else []
-    return outputs + ([error] if error else [])
+    return outputs + ([record_output(record), error] if error else [])
 
 
 def remotes_for(names, namespace, kernel):

@@ -141,7 +141,7 @@ def call_student(fn, *args, name=None, allow_keras=False, **kwargs):
     """
     name = name or getattr(fn, "__name__", "your function")
     if not callable(fn):
-        raise CheckFailed(f"`{name}` should be a function, but it is a {type_name(fn)}.")
+        raise CheckFailed(f"`{name}` should be a function, but it is a {type_name(fn)}.", kind="wrong_type")
     call = describe_call(name, args, kwargs)
     given_args, given_kwargs = _private_copy(args), _private_copy(kwargs)
     # A Remote (autograder/split.py) runs the answer in the sandboxed answer kernel, where Keras is out of reach;
@@ -171,24 +171,24 @@ def call_student(fn, *args, name=None, allow_keras=False, **kwargs):
     # Keras use and tampering are reported before any error, so a ValueError raised inside Keras, or after
     # switching the watch off, never passes for the student's own (expect_value_error).
     if watch is not None and watch.tampered:
-        raise CheckFailed(f"{call} changed the interpreter's profiler (sys.setprofile); answers may not do that.")
+        raise CheckFailed(f"{call} changed the interpreter's profiler (sys.setprofile); answers may not do that.",
+                          kind="calls_keras")
     if watch is not None and watch.offender:
         raise CheckFailed(
             f"{call} called Keras/TensorFlow ({watch.offender}). "
-            "This exercise is to compute the result yourself with NumPy; the check compares it with Keras."
-        )
+            "This exercise is to compute the result yourself with NumPy; the check compares it with Keras.",
+            kind="calls_keras")
     if isinstance(error, NotImplementedError):
         raise CheckFailed(
-            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code."
-        ) from None
+            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code.",
+            kind="not_implemented") from None
     if error is not None:
-        raise CheckFailed(f"{call} raised {type(error).__name__}: {error}") from error
+        raise CheckFailed(f"{call} raised {type(error).__name__}: {error}", kind="raised") from error
     for given, original in zip(list(given_args) + list(given_kwargs.values()), list(args) + list(kwargs.values())):
         if not _same(given, original):
             raise CheckFailed(
                 f"{call} changed one of its inputs in place. Work on a copy (e.g. `x = np.array(x)`) "
-                "so the caller's data stays as it was."
-            )
+                "so the caller's data stays as it was.", kind="changed_input")
     return result
 
 
@@ -200,19 +200,19 @@ def as_array(result, name="your function"):
         CheckFailed: None, a list, a tensor, an ndarray subclass, or an array of objects/strings/complex.
     """
     if result is None:
-        raise CheckFailed(f"`{name}` returned None. Did you forget the `return` statement?")
+        raise CheckFailed(f"`{name}` returned None. Did you forget the `return` statement?", kind="wrong_type")
     if type(result) is not np.ndarray:
         if isinstance(result, np.ndarray):
             raise CheckFailed(
                 f"`{name}` returned a {type_name(result)} (a subclass of np.ndarray); return a plain array, "
-                "e.g. with np.asarray(...)."
-            )
+                "e.g. with np.asarray(...).", kind="wrong_type")
         hint = " Convert it with np.asarray(...)." if isinstance(result, (list, tuple)) else ""
-        raise CheckFailed(f"`{name}` returned a {type_name(result)}; it should return a NumPy array.{hint}")
+        raise CheckFailed(f"`{name}` returned a {type_name(result)}; it should return a NumPy array.{hint}",
+                          kind="wrong_type")
     if result.dtype.kind not in "biuf":
         raise CheckFailed(
-            f"`{name}` returned an array of dtype {result.dtype}; it should hold numbers (int or float)."
-        )
+            f"`{name}` returned an array of dtype {result.dtype}; it should hold numbers (int or float).",
+            kind="wrong_type")
     return np.array(result, copy=True)
 
 
@@ -220,15 +220,16 @@ def as_array(result, name="your function"):
 def as_number(result, name="your function"):
     """Accept `result` only if it is a real Python or NumPy number (not bool); return it as a float."""
     if type(result) is int and abs(result) > sys.float_info.max:
-        raise CheckFailed(f"`{name}` returned an int of {result.bit_length()} bits, too large to be a float.")
+        raise CheckFailed(f"`{name}` returned an int of {result.bit_length()} bits, too large to be a float.",
+                          kind="wrong_type")
     if type(result) in (int, float) or (isinstance(result, np.generic) and type(result).__module__ == "numpy"
                                          and np.dtype(type(result)).kind in "iuf"):
         return float(result)
     if isinstance(result, np.ndarray) and type(result) is np.ndarray and result.ndim == 0 and result.dtype.kind in "iuf":
         return float(result)
     if result is None:
-        raise CheckFailed(f"`{name}` returned None. Did you forget the `return` statement?")
-    raise CheckFailed(f"`{name}` returned a {type_name(result)}; it should return a number.")
+        raise CheckFailed(f"`{name}` returned None. Did you forget the `return` statement?", kind="wrong_type")
+    raise CheckFailed(f"`{name}` returned a {type_name(result)}; it should return a number.", kind="wrong_type")
 
 
 @_names_exercise
@@ -246,11 +247,13 @@ def expect_value_error(fn, *args, name=None, reason, **kwargs):
         cause = failure.__cause__
         if isinstance(cause, ValueError):
             if not str(cause).strip():
-                raise CheckFailed(f"{call} raised ValueError without a message; say what was wrong ({reason}).") from None
+                raise CheckFailed(f"{call} raised ValueError without a message; say what was wrong ({reason}).",
+                                  kind="no_value_error") from None
             return None
         if cause is None:
             raise
         raise CheckFailed(
-            f"{call} should raise ValueError because {reason}, but it raised {type(cause).__name__}: {cause}"
-        ) from None
-    raise CheckFailed(f"{call} should raise ValueError because {reason}, but it returned normally.")
+            f"{call} should raise ValueError because {reason}, but it raised {type(cause).__name__}: {cause}",
+            kind="no_value_error") from None
+    raise CheckFailed(f"{call} should raise ValueError because {reason}, but it returned normally.",
+                      kind="no_value_error")

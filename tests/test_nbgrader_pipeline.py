@@ -12,6 +12,7 @@ from nbgrader.api import Gradebook
 
 from autograder.course import (assignments, generate_assignments, make_course, replace_in_answer,
                                run_nbgrader, solved_submission)
+from autograder.errors import KINDS, RECORD_MIME
 from autograder.nbgrader_plugins import HIDDEN_REGION, HideHiddenTests
 from wrong_answers import WRONG_ANSWERS
 
@@ -129,6 +130,25 @@ def test_feedback_shows_a_failed_check_as_the_notebook_does(course):
     assert "usually has this mistake: num_classes is max(y) instead of max(y) + 1" in text
     at = text.find("Traceback")
     assert at < 0 and "autograder/" not in text, text[at - 300:at + 300]
+    assert RECORD_MIME not in page.read_text(encoding="utf-8") and "input_size" not in text
+
+
+@pytest.mark.skipif("01_to_categorical" not in ASSIGNMENTS, reason="KBH_ONLY leaves 01 out")
+def test_a_failed_check_leaves_a_record_in_the_autograded_notebook(course):
+    """For the class report: the failed cells of "num_classes is max(y)" hold a record naming the mistake; the
+    cells it passes hold none."""
+    nb = nbformat.read(course / "autograded" / "num-classes-is-max" / "01_to_categorical" / "01_to_categorical.ipynb",
+                       as_version=4)
+    records = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if RECORD_MIME in output.get("data", {}):
+                records[output["data"][RECORD_MIME]["grade_id"]] = output["data"][RECORD_MIME]
+    assert set(records) == {"to_categorical_check", "to_categorical_hidden"}
+    for record in records.values():
+        assert record["exercise"] == "to_categorical" and record["kind"] in KINDS
+        assert record["mistake"] == "num-classes-is-max-y-instead-of-max", record
+        assert record["input_size"] >= 1
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
