@@ -11,7 +11,7 @@ records the checks leave in a failed test cell (a `display_data` output of mime 
 JavaScript or fonts, so it works offline and by e-mail), report.json (the same tables) and one CSV per table.
 
 The module goes read -> tables (plain dicts and lists) -> plots -> HTML. Matplotlib is imported only when a
-plot is drawn (Agg backend), so `from autograder.class_report import RECORD_MIME` stays cheap.
+plot is drawn (Agg backend), so importing this module stays cheap.
 """
 import argparse
 import base64
@@ -25,12 +25,11 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-RECORD_MIME = "application/vnd.keras-by-hand.check+json"
-KINDS = ("wrong_shape", "wrong_values", "not_finite", "wrong_type", "not_implemented", "raised", "no_value_error",
-         "calls_keras", "timed_out", "not_run", "error")
+from autograder.errors import RECORD_MIME
 GRADE_ID_SUFFIXES = ("_check", "_hidden", "_errors")
 LOW_DISCRIMINATION = 0.2
 UPPER_LOWER_SHARE = 0.27
+MISTAKES_SHOWN = 12  # the rest of an assignment's mistakes table is folded away (all of it is in mistakes.csv)
 HEATMAP_LABELLED_ROWS = 80  # more students than this: the heat map's rows are not labelled (see heatmap.csv)
 
 
@@ -416,11 +415,16 @@ def mistakes_html(table):
     if not table["mistakes"]:
         return "<p class=note>No check failed.</p>"
     rows = []
-    for m in table["mistakes"]:
+    for i, m in enumerate(table["mistakes"]):
+        if i == MISTAKES_SHOWN:
+            rows.append(f"<tr><td colspan=5><details><summary>{len(table['mistakes']) - i} more, less common"
+                        f"</summary><table>")
         named = (f"{_e(m['mistake_text'] or m['mistake'])}<br><code>{_e(m['mistake'])}</code>" if m["mistake"]
                  else "<span class=note>no named mistake</span>")
         rows.append(f"<tr><td class=n>{m['count']}</td><td>{named}</td><td>{_e(m['kind'])}</td>"
                     f"<td><code>{_e(m['check'])}</code></td><td>{_students(m['students'])}</td></tr>")
+    if len(table["mistakes"]) > MISTAKES_SHOWN:
+        rows.append("</table></details></td></tr>")
     return _table(["count", "mistake", "kind", "check", "students"], rows)
 
 

@@ -75,7 +75,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(exist_ok=True)
-    for old in SCREENSHOTS.glob("*.png"):
+    for old in [*SCREENSHOTS.glob("student-*.png"), *SCREENSHOTS.glob("instructor-*.png")]:
         old.unlink()
     with sync_playwright() as playwright:
         # Debian's Chromium, never a downloaded one; no background requests (there is no network to reach)

@@ -135,15 +135,14 @@ def by_name(tables, assignment):
     return next(t for t in tables["assignments"] if t["assignment"] == assignment)
 
 
-def test_record_mime_is_importable_without_matplotlib():
+def test_the_module_imports_without_matplotlib():
     import subprocess
     import sys
 
-    code = ("import sys; from autograder.class_report import RECORD_MIME; "
-            "print(RECORD_MIME, 'matplotlib' in sys.modules)")
+    code = "import sys, autograder.class_report; print('matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).parents[1])
-    assert done.stdout.split() == ["application/vnd.keras-by-hand.check+json", "False"]
+    assert done.stdout.split() == ["False"]
 
 
 def test_summary_and_not_submitted(small_course):
@@ -231,6 +230,20 @@ def test_item_analysis_against_numpy(small_course):
         "odd_check": ["discrimination below 0.2"]}
 
 
+@pytest.mark.parametrize("rest, flagged", [([6, 4, 6, 5, 5, 5, 4, 6, 5, 5], True),  # r = 0.14
+                                           ([7, 4, 5, 6, 5, 5, 5, 5, 4, 4], False)])  # r = 0.22
+def test_low_discrimination_flag(rest, flagged):
+    students = [f"s{i}" for i in range(10)]
+    passed = [1, 0, 1, 0, 1, 0, 1, 0, 1, 0]
+    assignment = {"checks": {"t_check": {"notebook": "n", "max_score": 1.0},
+                             "rest_check": {"notebook": "n", "max_score": 10.0}},
+                  "order": ["t_check", "rest_check"], "records": {},
+                  "scores": {s: {"t_check": p, "rest_check": r} for s, p, r in zip(students, passed, rest)}}
+    check = class_report.assignment_tables("n", assignment, students)["checks"][0]
+    assert check["point_biserial"] == pytest.approx(np.corrcoef(passed, rest)[0, 1])
+    assert check["flags"] == (["discrimination below 0.2"] if flagged else [])
+
+
 def test_upper_lower_uses_27_percent():
     # 10 students: round(2.7) = 3 in each group
     passed = [1, 1, 0, 1, 0, 0, 1, 0, 0, 0]
@@ -270,14 +283,15 @@ def test_files_html_escaped_json_csv(small_course):
     assert ZOE not in page and "zoe&lt;b&gt;" in page
     assert "<script>" not in page and "rows &amp; columns &lt;swapped&gt;" in page
     assert "http://" not in page and "https://" not in page  # nothing to fetch
+    assert "more, less common" not in page  # 10 rows: all shown
     assert page.count("data:image/png;base64,") == 4  # a histogram and a heat map per assignment
     assert "<details><summary>3 students</summary><div>bob, carol, zoe&lt;b&gt;</div></details>" in page
     assert "No timing" in page  # a1
     assert json.loads((out / "report.json").read_text()) == json.loads(json.dumps(tables))
     with open(out / "mistakes.csv", newline="") as file:
         rows = list(csv.DictReader(file))
-    first = rows[0]
-    assert (first["assignment"], first["check"], first["mistake"], first["count"], first["students"]) == \
+    second = rows[1]
+    assert (second["assignment"], second["check"], second["mistake"], second["count"], second["students"]) == \
         ("a1", "foo_check", "off-by-one", "3", f"bob carol {ZOE}")
     with open(out / "summary.csv", newline="") as file:
         summary = {r["assignment"]: r for r in csv.DictReader(file)}
@@ -296,8 +310,10 @@ def test_command_line(small_course, tmp_path, capsys):
 
 # --- a large synthetic class ----------------------------------------------------------------------------
 
-MISTAKES = [("off-by-one", "an index one too far"), ("transposed", "rows and columns swapped"),
-            ("no-bias", "the bias is left out"), ("wrong-axis", "summed over the wrong axis")]
+MISTAKES = [("wrong_values", "off-by-one", "an index one too far"),
+            ("wrong_shape", "transposed", "rows and columns swapped"),
+            ("wrong_values", "no-bias", "the bias is left out"),
+            ("wrong_values", "wrong-axis", "summed over the wrong axis")]
 
 
 def synthetic_class(root, students, assignments, checks_per_assignment=8, seed=0):
@@ -333,11 +349,11 @@ def synthetic_class(root, students, assignments, checks_per_assignment=8, seed=0
                     Grade(cell_id=cells[g].id, notebook=nb, auto_score=cells[g].max_score if ok else 0,
                           needs_manual_grade=False)
                     outputs = []
-                    if not ok:
-                        mistake, text = rng.choice(MISTAKES)
+                    if not ok:  # each check has its typical mistakes; some failures are not named
+                        typical = MISTAKES[grade_ids.index(g) % len(MISTAKES):][:2] + [("raised", None, None)]
+                        kind, mistake, text = rng.choice(typical)
                         outputs.append({"output_type": "display_data", "metadata": {}, "data": {
-                            RECORD_MIME: record(g, rng.choice(["wrong_values", "wrong_shape", "raised"]),
-                                                mistake, text), "text/plain": "failed"}})
+                            RECORD_MIME: record(g, kind, mistake, text), "text/plain": "failed"}})
                     cell_json.append({"cell_type": "code", "execution_count": 1, "source": "", "outputs": outputs,
                                       "metadata": {"nbgrader": {"grade": True, "grade_id": g, "points": 1}}})
                 gb.db.add(submission)
