@@ -701,7 +701,7 @@ VGG_LIKE = [("conv2d", {"filters": 4, "kernel_size": (3, 3), "activation": "relu
             ("dense", {"units": 8, "activation": "relu"}),
             ("dropout", {"rate": 0.5}),
             ("dense", {"units": 5, "activation": "softmax"})]
-"""A scaled-down version of the seed's VGG-like convnet (sizes for `cnn_case`), with 'same' padding, strides
+"""A scaled-down version of the Keras 2 tutorial's VGG-like convnet (sizes for `cnn_case`), with 'same' padding, strides
 and a tanh (negative values reach a 'same' max pooling) in the second block, so that every conv/pool rule
 matters."""
 
@@ -712,7 +712,7 @@ SEQUENCE_CNN = [("conv1d", {"filters": 4, "kernel_size": 3, "activation": "relu"
                 ("global_average_pooling1d", {}),
                 ("dropout", {"rate": 0.5}),
                 ("dense", {"units": 1, "activation": "sigmoid"})]
-"""A scaled-down version of the seed's 1-D sequence classifier (sizes for `cnn_case`)."""
+"""A scaled-down version of the Keras 2 tutorial's 1-D sequence classifier (sizes for `cnn_case`)."""
 
 
 def predict_cnn_rule_cases():

@@ -110,7 +110,7 @@ def _stateful_layer(batch_size, input_dim, units, return_sequences):
 
 
 def stacked_lstm_model(timesteps, data_dim, units, flags, num_classes):
-    """The seeds' stacked LSTM in Keras 3 form: Input(shape=(timesteps, data_dim)), one LSTM(u,
+    """The Keras 2 tutorial's stacked LSTM in Keras 3 form: Input(shape=(timesteps, data_dim)), one LSTM(u,
     return_sequences=flag) per (u, flag), then Dense(num_classes, softmax). One model per configuration."""
     def make():
         import keras
@@ -376,7 +376,7 @@ def stateful_cases(draw):
 
 STACKED_CONFIGS = (
     # (timesteps, data_dim, units per LSTM, return_sequences flags, num_classes)
-    (2, 3, (3, 2, 2), (True, True, False), 4),  # the seeds' layout, small: sequences, sequences, last step
+    (2, 3, (3, 2, 2), (True, True, False), 4),  # the Keras 2 tutorial's layout, small: sequences, sequences, last step
     (2, 2, (2, 3), (True, True), 3),  # the last LSTM returns sequences too: one softmax per time step
 )
 

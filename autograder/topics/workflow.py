@@ -21,11 +21,11 @@ from autograder.errors import CheckFailed
 from autograder.student import call_student
 
 SEQUENTIAL_CONFIGS = ((784, (64, 64), 10), (20, (32, 16), 3), (5, (), 2))
-"""(input_dim, hidden_units, num_classes) tried by the visible checks: the seed's MLP, two different hidden
+"""(input_dim, hidden_units, num_classes) tried by the visible checks: the Keras 2 tutorial's MLP, two different hidden
 sizes (so their order matters), no hidden layer."""
 
 SGD_CONFIGS = ((0.01, 1e-6, 0.9, True), (0.1, 0.01, 0.5, False), (0.05, 0.1, 0.0, False))
-"""(learning_rate, decay, momentum, nesterov) tried by the visible check: the seed's optimizer, then decays
+"""(learning_rate, decay, momentum, nesterov) tried by the visible check: the Keras 2 tutorial's optimizer, then decays
 large enough that every wrong schedule is visibly off by step 100."""
 
 SGD_INVALID = (((-0.01, 1e-6, 0.9, True), "learning_rate must be > 0"),
