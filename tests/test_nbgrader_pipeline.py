@@ -173,3 +173,24 @@ def test_export_writes_one_row_per_student_and_assignment(course):
     assert len(solved) == len(ASSIGNMENTS)
     assert all(float(r["score"]) == float(r["max_score"]) > 0 for r in solved)
     assert all(float(r["score"]) == 0 for r in rows if r["student_id"] == "blank")
+
+
+def test_the_class_report_shows_each_wrong_answer_where_it_fails(course):
+    """The class report over this course: every wrong answer's student is behind a failure in exactly the cells
+    it loses, each a check's own record (not a bare error); the solved student is behind none."""
+    from autograder.class_report import build_tables, read_course
+
+    tables = {t["assignment"]: t for t in build_tables(read_course(course, ASSIGNMENTS))["assignments"]}
+    for assignment in ASSIGNMENTS:
+        failing = {}  # {student: {grade_id: kind}}
+        for row in tables[assignment]["checks"]:
+            for kind, behind in row["kinds"].items():
+                for student in behind["students"]:
+                    failing.setdefault(student, {})[row["check"]] = kind
+        assert "solved" not in failing
+        for wrong in WRONG_ANSWERS.get(assignment, []):
+            assert set(failing.get(wrong.student, {})) == set(wrong.loses), (assignment, wrong.student)
+            assert "error" not in failing[wrong.student].values(), (assignment, wrong.student, failing[wrong.student])
+    if "01_to_categorical" in tables:
+        named = {m["mistake"]: m["students"] for m in tables["01_to_categorical"]["mistakes"] if m["mistake"]}
+        assert "num-classes-is-max" in named["num-classes-is-max-y-instead-of-max"]
