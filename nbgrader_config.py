@@ -1,4 +1,9 @@
 """nbgrader configuration for Keras by Hand (the course root is the repository root)."""
+import os
+
+import autograder
+import nbgrader
+
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "keras-by-hand"
@@ -13,12 +18,36 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 
-# Feedback goes to students: strip hidden tests from test cells and the tracebacks that would quote them.
+# Feedback goes to students (feedback/<student>/<assignment>/<nb>.html, a page that works offline): above the
+# notebook a summary of each exercise, its points and, where a check failed, the named mistake in plain words
+# (FeedbackSummary reads the checks' records before DropCheckRecords removes them); hidden test source and the
+# tracebacks that would quote it stripped (HideHiddenTests); demo cells, which grading does not run, folded under
+# one line instead of an empty output; formulas drawn as SVG by matplotlib's mathtext instead of MathJax from a
+# CDN (OfflineMath). The page's template is autograder/feedback_template/kbh_feedback (it extends nbgrader's).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "autograder.nbgrader_plugins.FeedbackSummary",
     "autograder.nbgrader_plugins.HideHiddenTests",
     "autograder.nbgrader_plugins.DropCheckRecords",
+    "autograder.nbgrader_plugins.FeedbackDemoCells",
+    "autograder.nbgrader_plugins.OfflineMath",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+# What a failed *hidden* check shows in the feedback (visible checks always show their whole note):
+#   "note"      the note the student's notebook would show: heading, message with the failing input, hint (default)
+#   "message"   the heading, the message's first line with the failing call's arguments cut
+#               (`to_categorical(...) raised IndexError: ...`) and the named mistake, if any
+#   "pass_fail" only the heading, "✗ to_categorical is not right yet"; the summary names no mistake for it either
+c.HideHiddenTests.reveal = "note"
+# The page's template, for generate_feedback only (scoped to it: nbgrader's API sets HTMLExporter.template_name
+# = "feedback" for the formgrader's button and grade_class, and the formgrader's other pages keep theirs).
+c.GenerateFeedback.HTMLExporter.template_name = "kbh_feedback"
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(os.path.abspath(autograder.__file__)), "feedback_template")]
+_formgrader = os.path.join(os.path.dirname(os.path.abspath(nbgrader.__file__)), "server_extensions", "formgrader")
+c.GenerateFeedback.HTMLExporter.extra_template_paths = [  # nbgrader's: its feedback template, which ours extends,
+    os.path.join(_formgrader, "templates"),                # and the bootstrap.min.css that template inlines
+    os.path.join(_formgrader, "static", "node_modules", "bootstrap", "dist", "css"),
 ]
 
 # Autograde splits each notebook (autograder/split.py): the student's code runs in a sandboxed answer kernel

@@ -1,7 +1,10 @@
 """Short, readable descriptions of values and calls for check messages."""
+import re
+
 import numpy as np
 
 _MAX_SHOWN = 12
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # `Generator(PCG64) at 0x7F78D32A5460`, `<function f at 0x...>`
 
 
 def type_name(value):
@@ -25,7 +28,7 @@ def describe_value(value):
         return f"{type(value).__name__} of length {len(value)}"
     if isinstance(value, float):
         return f"{value:.6g}"
-    text = repr(value)
+    text = _ADDRESS.sub("", repr(value))  # an address differs every run and tells a student nothing
     return text if len(text) <= 80 else f"{type_name(value)} ({text[:60]}...)"
 
 

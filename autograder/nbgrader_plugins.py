@@ -14,7 +14,7 @@ import time
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Integer
+from traitlets import Bool, Enum, Integer
 
 from autograder.errors import RECORD_MIME, grader_record, record_output
 
@@ -42,19 +42,74 @@ class HideHiddenTests(Preprocessor):
 
     nbgrader's autograde restores every test cell, hidden tests included, before it runs the notebook, so the
     autograded notebook that feedback is made from contains them. This removes the hidden region from each such
-    cell and keeps of an error only the check's note (autograder/errors.py: the heading and the message; never a
-    frame), because an IPython traceback prints the lines of the cell around the failing call.
+    cell and keeps of an error only what `reveal` allows (never a frame), because an IPython traceback prints the
+    lines of the cell around the failing call:
+
+    * "note" (default): the check's note, as the student's own notebook shows it (heading, message with the
+      failing input, hint);
+    * "message": the heading and the message's first line with the failing call's arguments cut
+      (`to_categorical(...) raised IndexError: ...`), and the named mistake when the check found one;
+    * "pass_fail": only the heading (`✗ to_categorical is not right yet`); the summary names no mistake either.
+
+    Visible checks always show their whole note: the student can run them in their own notebook.
     """
 
     enabled = Bool(True).tag(config=True)  # nbconvert preprocessors are off unless enabled
+    reveal = Enum(["note", "message", "pass_fail"], default_value="note",
+                  help="what a failed hidden check shows in the feedback").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and has_hidden_tests(cell.source):
             cell.source = HIDDEN_REGION.sub("", cell.source).rstrip() + "\n# (hidden tests ran here)"
+            records = [o["data"][RECORD_MIME] for o in cell.get("outputs", []) if RECORD_MIME in o.get("data", {})]
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
-                    output["traceback"] = check_note(output)
+                    output["traceback"] = self.shown(output, records[0] if records else None)
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            summary = resources.get("kbh_feedback", {}).get("cells", {}).get(grade_id)
+            if summary is not None:
+                summary["hidden"] = True
+                if self.reveal == "pass_fail":
+                    summary["problem"] = None
         return cell, resources
+
+    def shown(self, output, record):
+        """The lines of a hidden check's error output that `reveal` allows."""
+        from autograder.errors import heading, wrap
+
+        if self.reveal == "note":
+            return check_note(output)
+        failed_check = output.get("ename") == "CheckFailed"
+        first_line = str(output.get("evalue", "")).split("\n")[0]
+        lines = [check_note(output)[0] if failed_check else heading()]
+        if self.reveal == "message":
+            ename = output.get("ename", "Error")
+            lines += wrap(without_input(first_line) if failed_check else f"{ename}: {first_line}")
+            if record and record.get("mistake_text"):
+                lines += wrap(f"  Likely mistake: {record['mistake_text']}")
+        return lines
+
+
+def without_input(line):
+    """The first line of a check's message with the arguments of the call it starts with cut:
+    `to_categorical([2, 2, 2]) raised ...` -> `to_categorical(...) raised ...`."""
+    match = re.match(r"\s*[A-Za-z_][\w.]*\(", line)
+    if not match:
+        return line
+    depth, quote = 0, None
+    for i in range(match.end() - 1, len(line)):
+        char = line[i]
+        if quote:
+            quote = None if char == quote and line[i - 1] != "\\" else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return line[:match.end()] + "..." + line[i:]
+    return line[:match.end()] + "...)"
 
 
 class DropCheckRecords(Preprocessor):
@@ -66,6 +121,170 @@ class DropCheckRecords(Preprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.get("outputs", []) if RECORD_MIME not in o.get("data", {})]
+        return cell, resources
+
+
+# --- the feedback page: a summary, demo cells, math without the internet ----------------------------------
+
+GRADE_ID_PARTS = re.compile(r"^(?P<exercise>.+)_(?P<part>check|hidden|errors)$")
+PART_WORDS = {"check": "check", "hidden": "hidden check", "errors": "error check"}
+KIND_WORDS = {
+    "wrong_shape": "the result has the wrong shape",
+    "wrong_values": "the result has wrong values",
+    "not_finite": "the result holds NaN or infinity",
+    "wrong_type": "the result is not of the type asked for",
+    "not_implemented": "not written yet (it still raises NotImplementedError)",
+    "raised": "your code raised an error on an input Keras accepts",
+    "no_value_error": "a bad input did not raise ValueError",
+    "calls_keras": "it calls Keras instead of computing the result by hand",
+    "changed_input": "it changed its input in place",
+    "timed_out": "it took too long (the check timed out)",
+    "not_run": "the check did not run (did the notebook stop earlier?)",
+    "error": "the check ended in an error",
+}
+
+
+def problem_in_words(record, error):
+    """What went wrong in a failed cell, in plain words: the named mistake, else the kind of failure."""
+    if record and record.get("mistake_text"):
+        return record["mistake_text"]
+    if record and record.get("kind") in KIND_WORDS:
+        return KIND_WORDS[record["kind"]]
+    return KIND_WORDS["error"] if error or record else "this check did not pass"
+
+
+class FeedbackSummary(Preprocessor):
+    """Collect, for the summary above the feedback page, each exercise's points and what went wrong.
+
+    Runs after nbgrader's GetGrades (which puts each grade cell's score and points in its metadata) and before
+    HideHiddenTests and DropCheckRecords (which remove the failed checks' records it reads). The exercise of a
+    grade cell `foo_check`, `foo_hidden` or `foo_errors` is `foo` (else the record's, else the grade id). It stores
+    resources["kbh_feedback"] = {"exercises": [{"name", "score", "points", "cells": [...]}], "cells": {grade_id:
+    cell}}, each cell {"grade_id", "part", "score", "points", "passed", "hidden", "problem"}; the template
+    (autograder/feedback_template) shows it.
+    """
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        exercises, cells = {}, {}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not meta.get("grade") or "score" not in meta:
+                continue
+            outputs = cell.get("outputs", [])
+            records = [o["data"][RECORD_MIME] for o in outputs if RECORD_MIME in o.get("data", {})]
+            record = records[0] if records else None
+            error = any(o.get("output_type") == "error" for o in outputs)
+            grade_id = meta["grade_id"]
+            parts = GRADE_ID_PARTS.match(grade_id)
+            name = parts["exercise"] if parts else (record or {}).get("exercise") or grade_id
+            score, points = float(meta.get("score") or 0), float(meta.get("points") or 0)
+            passed = score >= points
+            entry = {"grade_id": grade_id, "part": PART_WORDS.get(parts["part"] if parts else "", "check"),
+                     "score": score, "points": points, "passed": passed, "hidden": has_hidden_tests(cell.source),
+                     "problem": None if passed else problem_in_words(record, error)}
+            cells[grade_id] = entry
+            exercise = exercises.setdefault(name, {"name": name, "score": 0.0, "points": 0.0, "cells": []})
+            exercise["score"] += score
+            exercise["points"] += points
+            exercise["cells"].append(entry)
+        resources["kbh_feedback"] = {"exercises": list(exercises.values()), "cells": cells}
+        return nb, resources
+
+
+DEMO_NOTE = "(a demonstration: not run when your notebook is graded)"
+
+
+class FeedbackDemoCells(Preprocessor):
+    """A cell tagged `demo` is not run when grading, so it has no output: say so, instead of an empty output.
+    The course's feedback template shows its code folded under that line; any other template shows the line
+    as the cell's output."""
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and "demo" in cell.metadata.get("tags", []):
+            cell.execution_count = None
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=DEMO_NOTE + "\n")]
+        return cell, resources
+
+
+_CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.S)
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+_INLINE_MATH = re.compile(r"(?<![\\$])\$([^$\n]+?)\$(?!\$)")
+# TeX that matplotlib's mathtext does not know, and what it does know that means the same
+_TEX_REWRITES = [(re.compile(r"\\[td]frac(\d)(\d)"), r"\\frac{\1}{\2}"), (re.compile(r"\\[td]frac\b"), r"\\frac"),
+                 (re.compile(r"\\frac(\d)(\d)"), r"\\frac{\1}{\2}"), (re.compile(r"\\ge(?![a-zA-Z])"), r"\\geq"),
+                 (re.compile(r"\\le(?![a-zA-Z])"), r"\\leq"), (re.compile(r"\\ne(?![a-zA-Z])"), r"\\neq"),
+                 (re.compile(r"\\sqrt\s*([A-Za-z0-9])"), r"\\sqrt{\1}"),
+                 (re.compile(r"\\(?:big|Big|bigg|Bigg)[lr]?(?![a-zA-Z])"), "")]
+
+
+def tex_to_svg(tex, size=13.0):
+    """(svg text, height, depth) of `tex` drawn by matplotlib's mathtext, in units of the font size; None if
+    mathtext cannot parse it."""
+    import io
+
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.mathtext import MathTextParser
+
+    text = "$" + " ".join(tex.split()) + "$"
+    for pattern, replacement in [(None, None)] + _TEX_REWRITES:
+        if pattern is not None:
+            text = pattern.sub(replacement, text)
+        with matplotlib.rc_context({"mathtext.fontset": "cm", "svg.fonttype": "path", "svg.hashsalt": "kbh"}):
+            prop = FontProperties(size=size)
+            try:
+                width, height, depth, _, _ = MathTextParser("path").parse(text, dpi=72, prop=prop)
+            except ValueError:
+                continue
+            figure = Figure(figsize=(width / 72, height / 72))
+            figure.text(0, depth / height, text, fontproperties=prop)
+            buffer = io.StringIO()
+            figure.savefig(buffer, format="svg", transparent=True, metadata={"Date": None})
+            return buffer.getvalue(), height / size * 1.25, depth / size * 1.25  # 13 pt is 1.25 em of a 14 px page
+    return None
+
+
+def math_html(tex, display):
+    """An <img> of the formula (an inline SVG data: URL, its TeX as alt text), or the TeX as code when mathtext
+    cannot draw it. Never a `$`: the markdown renderer must not see math again."""
+    import base64
+    import html
+
+    alt = html.escape(" ".join(tex.split()), quote=True).replace("|", "&#124;").replace("$", "&#36;")
+    drawn = tex_to_svg(tex)
+    if drawn is None:
+        tag = f'<code class="kbh-tex">{alt}</code>'
+    else:
+        svg, height, depth = drawn
+        data = base64.b64encode(svg.encode()).decode()
+        tag = (f'<img class="kbh-math" src="data:image/svg+xml;base64,{data}" alt="{alt}" '
+               f'style="height:{height:.3f}em;vertical-align:{-depth:.3f}em">')
+    return f'<span class="kbh-math-display">{tag}</span>' if display else tag
+
+
+def markdown_math_to_html(source):
+    """Markdown with each `$$...$$` and `$...$` outside code replaced by `math_html`."""
+    pieces = _CODE.split(source)
+    for i in range(0, len(pieces), 2):  # the even pieces are outside code
+        text = _DISPLAY_MATH.sub(lambda m: math_html(m.group(1), True), pieces[i])
+        pieces[i] = _INLINE_MATH.sub(lambda m: math_html(m.group(1), False), text)
+    return "".join(pieces)
+
+
+class OfflineMath(Preprocessor):
+    """Draw the formulas of markdown cells as SVG images (matplotlib's mathtext, already installed), so the
+    feedback page shows them without MathJax, which would be loaded from the internet."""
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "markdown" and "$" in cell.source:
+            cell.source = markdown_math_to_html(cell.source)
         return cell, resources
 
 
