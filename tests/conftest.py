@@ -10,6 +10,7 @@ inherit the variables.
 """
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,30 @@ THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM
 THREADS = os.environ.get("TF_NUM_INTRAOP_THREADS") or "1"
 for _name in THREAD_VARIABLES:
     os.environ[_name] = THREADS
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; nothing here downloads a browser (never `playwright install`)
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"  # ignored by git; look at them
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright, for the tests of one module. A missing Chromium fails
+    (CI installs it; a skipped browser test would pass for a green one); KBH_SKIP_BROWSER=1 skips instead."""
+    if os.environ.get("KBH_SKIP_BROWSER") == "1":
+        pytest.skip("KBH_SKIP_BROWSER=1")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        # no background requests (there is no network to reach)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-default-apps", "--disable-extensions"])
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

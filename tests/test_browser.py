@@ -21,8 +21,7 @@ import pytest
 
 from test_lab import WARNING_LINE, RunningLab, run_in_terminal
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+from conftest import SCREENSHOTS
 NOTEBOOK = "01_to_categorical/01_to_categorical.ipynb"
 # cell indices in the release notebook (markdown cells count)
 SETUP, TO_CAT, TO_CAT_CHECK, TO_CAT_ERRORS, FROM_CAT, FROM_CAT_CHECK = 1, 9, 11, 14, 16, 17
@@ -71,21 +70,10 @@ pytestmark = pytest.mark.skipif(os.environ.get("KBH_SKIP_BROWSER") == "1", reaso
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(exist_ok=True)
+def browser(chromium):
     for old in [*SCREENSHOTS.glob("student-*.png"), *SCREENSHOTS.glob("instructor-*.png")]:
         old.unlink()
-    with sync_playwright() as playwright:
-        # Debian's Chromium, never a downloaded one; no background requests (there is no network to reach)
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-default-apps", "--disable-extensions"])
-        yield browser
-        browser.close()
+    return chromium
 
 
 def new_page(browser, running):

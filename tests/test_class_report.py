@@ -7,7 +7,6 @@ drives it), with a screenshot in tests/screenshots/class-report.png.
 """
 import csv
 import json
-import os
 import random
 import statistics
 import time
@@ -21,8 +20,7 @@ from autograder import class_report
 from autograder.class_report import RECORD_MIME, write_report
 from autograder.grade_class import _path_with_python_bin
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+from conftest import SCREENSHOTS
 ZOE = "zoe<b>"  # a student id that must be escaped
 
 # the small course: assignment a1, checks in notebook order with their points
@@ -383,39 +381,25 @@ def test_200_students_9_assignments_under_30_s(tmp_path):
 
 # --- in a real browser ----------------------------------------------------------------------------------
 
-@pytest.mark.skipif(os.environ.get("KBH_SKIP_BROWSER") == "1", reason="KBH_SKIP_BROWSER=1")
-def test_report_in_chromium(small_course, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_report_in_chromium(chromium, small_course, tmp_path):
     root = course_root(tmp_path)
     synthetic_class(root, 24, 2, seed=3)
     write_report(root, timings={(f"student{i:03d}", "00_topic"): 3.0 + i / 10 for i in range(24)})
-    SCREENSHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        # Debian's Chromium, never a downloaded one; no background requests (there is no network to reach)
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-default-apps", "--disable-extensions"])
-        try:
-            for report in (root / "reports" / "report.html", small_course[1] / "report.html"):
-                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-                errors, requests = [], []
-                page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-                page.on("pageerror", lambda error: errors.append(str(error)))
-                page.on("request", lambda request: requests.append(request.url))
-                page.goto(report.as_uri(), wait_until="load")
-                images = page.evaluate("Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
-                assert images and all(images), report
-                assert errors == [], report
-                assert all(url.startswith(("file:", "data:")) for url in requests), requests
-                if report.parent.parent == root:
-                    page.locator("details").first.click()  # open one list of students
-                    assert page.locator("details[open] div").first.is_visible()
-                    page.screenshot(path=str(SCREENSHOTS / "class-report.png"), full_page=True)
-                else:
-                    assert page.locator("text=zoe<b>").count() > 0  # shown as text, not markup
-                page.context.close()
-        finally:
-            browser.close()
+    for report in (root / "reports" / "report.html", small_course[1] / "report.html"):
+        page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        errors, requests = [], []
+        page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(report.as_uri(), wait_until="load")
+        images = page.evaluate("Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
+        assert images and all(images), report
+        assert errors == [], report
+        assert all(url.startswith(("file:", "data:")) for url in requests), requests
+        if report.parent.parent == root:
+            page.locator("details").first.click()  # open one list of students
+            assert page.locator("details[open] div").first.is_visible()
+            page.screenshot(path=str(SCREENSHOTS / "class-report.png"), full_page=True)
+        else:
+            assert page.locator("text=zoe<b>").count() > 0  # shown as text, not markup
+        page.context.close()

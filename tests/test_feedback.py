@@ -7,11 +7,9 @@ real `nbgrader autograde` and `generate_feedback`; the pages are opened in Debia
 but file: and data: aborted, and screenshots saved as tests/screenshots/feedback-*.png.
 """
 import html
-import os
 import re
 import shutil
 from collections import defaultdict
-from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -23,8 +21,7 @@ from autograder.describe import describe_call, describe_value
 from autograder.nbgrader_plugins import DEMO_NOTE, HIDDEN_REGION
 from wrong_answers import WRONG_ANSWERS
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+from conftest import SCREENSHOTS
 STUDENTS = {"01_to_categorical": ["num-classes-is-max", "no-negative-check"],
             "05_regularizers": ["rate-as-keep-probability"]}
 MISTAKE = "num_classes is max(y) instead of max(y) + 1 (labels start at 0)"
@@ -181,22 +178,10 @@ def test_demo_cells_say_they_are_demonstrations(course, assignment):
 # --- offline, in a browser --------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def browser():
-    if os.environ.get("KBH_SKIP_BROWSER") == "1":
-        pytest.skip("KBH_SKIP_BROWSER=1")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(exist_ok=True)
+def browser(chromium):
     for old in SCREENSHOTS.glob("feedback-*.png"):
         old.unlink()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-default-apps", "--disable-extensions"])
-        yield browser
-        browser.close()
+    return chromium
 
 
 def open_offline(browser, path):
