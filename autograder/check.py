@@ -67,8 +67,7 @@ def compare_once(student_fn, reference_fn, case, *, name, rtol=RTOL, atol=None, 
         except CheckFailed as failure:  # the wrong kind of thing; a known mistake may still explain its numbers
             mistake = matching_mistake(result, expected, mistakes, rtol, atol, exact)
             if mistake:
-                raise failure.restated(f"{failure}\n  Hint: your result is what you get if {mistake.description}.",
-                                       exercise=name, mistake=mistake) from None
+                raise failure.restated(f"{failure}\n  {mistake.hint}", exercise=name, mistake=mistake) from None
             raise
         compare_arrays(got, expected, what=describe_call(name, case.args, case.kwargs), rtol=rtol, atol=atol,
                        exact=exact, mistakes=mistakes)

@@ -25,8 +25,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from autograder.errors import RECORD_MIME
-GRADE_ID_SUFFIXES = ("_check", "_hidden", "_errors")
+from autograder.errors import RECORD_MIME, split_grade_id
 LOW_DISCRIMINATION = 0.2
 UPPER_LOWER_SHARE = 0.27
 MISTAKES_SHOWN = 12  # the rest of an assignment's mistakes table is folded away (all of it is in mistakes.csv)
@@ -34,14 +33,6 @@ HEATMAP_LABELLED_ROWS = 80  # more students than this: the heat map's rows are n
 
 
 # --- read ------------------------------------------------------------------------------------------------
-
-def exercise_of(grade_id):
-    """The exercise a grade id belongs to: `foo` for `foo_check`, `foo_hidden`, `foo_errors`; else the id."""
-    for suffix in GRADE_ID_SUFFIXES:
-        if grade_id.endswith(suffix) and len(grade_id) > len(suffix):
-            return grade_id[:-len(suffix)]
-    return grade_id
-
 
 def read_gradebook(url, assignments=None):
     """Scores from nbgrader's gradebook: {"students": [ids], "assignments": {name: {"notebooks": [names],
@@ -200,7 +191,7 @@ def assignment_tables(name, assignment, students):
             record = assignment["records"].get(s, {}).get(g)
             if record and record.get("exercise"):
                 exercises.setdefault(g, record["exercise"])
-        exercises.setdefault(g, exercise_of(g))
+        exercises.setdefault(g, split_grade_id(g)[0] or g)
 
     check_rows, failures = [], defaultdict(list)
     for g in order:

@@ -30,6 +30,11 @@ class Mistake:
     raises: tuple = ()
 
     @property
+    def hint(self):
+        """The line a failed check adds when the student's result is this mistake's."""
+        return f"Hint: your result is what you get if {self.description}."
+
+    @property
     def id(self):
         """A stable name for the class report: the description's first eight words, kebab-case."""
         words = re.findall(r"[a-z0-9]+", self.description.lower())
@@ -159,7 +164,7 @@ def compare_arrays(got, expected, *, what, rtol=RTOL, atol=None, exact=False, mi
     expected = np.asarray(expected)
     atol = 0.0 if exact else _tolerance(expected, rtol, atol)
     mistake = matching_mistake(got, expected, mistakes, rtol, atol, exact)
-    named = [f"Hint: your result is what you get if {mistake.description}."] if mistake else []
+    named = [mistake.hint] if mistake else []
     if got.shape != expected.shape:
         raise CheckFailed(f"{what}: " + "\n  ".join(_shape_message(got, expected) + named), kind="wrong_shape",
                           mistake=mistake)

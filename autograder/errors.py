@@ -20,6 +20,16 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # The mime type of a failed check's record in a graded notebook's outputs (see `record_output`).
 RECORD_MIME = "application/vnd.keras-by-hand.check+json"
 
+# A grade cell's id names its exercise and its part: `foo_check` (visible), `foo_hidden`, `foo_errors`.
+GRADE_ID_PARTS = re.compile(r"^(?P<exercise>.+)_(?P<part>check|hidden|errors)$")
+
+
+def split_grade_id(grade_id):
+    """(exercise, part) of a grade cell's id, e.g. ("to_categorical", "hidden"); (None, None) for another id."""
+    parts = GRADE_ID_PARTS.match(grade_id)
+    return (parts["exercise"], parts["part"]) if parts else (None, None)
+
+
 # The kinds of failure a record names (CheckFailed.kind and the grader's own: timed_out, not_run, error).
 KINDS = ("wrong_shape", "wrong_values", "not_finite", "wrong_type", "not_implemented", "raised", "no_value_error",
          "calls_keras", "changed_input", "timed_out", "not_run", "error")
@@ -68,8 +78,7 @@ def record_output(record):
 
 def grader_record(grade_id, kind):
     """The record of a check that failed for another reason than a CheckFailed (timed out, not run, an error)."""
-    return {"exercise": None, "grade_id": grade_id, "kind": kind, "mistake": None, "mistake_text": None,
-            "input_size": None}
+    return CheckFailed("", kind=kind).record(grade_id)
 
 
 def wrap(text, width=WIDTH):

@@ -16,7 +16,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Enum, Integer
 
-from autograder.errors import RECORD_MIME, grader_record, record_output
+from autograder.errors import RECORD_MIME, grader_record, record_output, split_grade_id
 
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
 
@@ -126,7 +126,6 @@ class DropCheckRecords(Preprocessor):
 
 # --- the feedback page: a summary, demo cells, math without the internet ----------------------------------
 
-GRADE_ID_PARTS = re.compile(r"^(?P<exercise>.+)_(?P<part>check|hidden|errors)$")
 PART_WORDS = {"check": "check", "hidden": "hidden check", "errors": "error check"}
 KIND_WORDS = {
     "wrong_shape": "the result has the wrong shape",
@@ -177,11 +176,11 @@ class FeedbackSummary(Preprocessor):
             record = records[0] if records else None
             error = any(o.get("output_type") == "error" for o in outputs)
             grade_id = meta["grade_id"]
-            parts = GRADE_ID_PARTS.match(grade_id)
-            name = parts["exercise"] if parts else (record or {}).get("exercise") or grade_id
+            exercise, part = split_grade_id(grade_id)
+            name = exercise or (record or {}).get("exercise") or grade_id
             score, points = float(meta.get("score") or 0), float(meta.get("points") or 0)
             passed = score >= points
-            entry = {"grade_id": grade_id, "part": PART_WORDS.get(parts["part"] if parts else "", "check"),
+            entry = {"grade_id": grade_id, "part": PART_WORDS.get(part, "check"),
                      "score": score, "points": points, "passed": passed, "hidden": has_hidden_tests(cell.source),
                      "problem": None if passed else problem_in_words(record, error)}
             cells[grade_id] = entry
