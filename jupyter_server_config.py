@@ -1,7 +1,7 @@
 """JupyterLab settings of the course, for the student's and the instructor's Lab alike.
 
-`python -m autograder.lab` starts `jupyter lab --config=jupyter_server_config.py`; what differs between the two
-Labs (which nbgrader tools they show) is in autograder/lab_config/ (see autograder/lab.py).
+`python -m autograder.tools.lab` starts `jupyter lab --config=jupyter_server_config.py`; what differs between the two
+Labs (which nbgrader tools they show) is in autograder/tools/lab_config/ (see autograder/tools/lab.py).
 """
 import os
 import shutil
@@ -15,7 +15,7 @@ c.ServerApp.allow_root = True
 # No hidden network requests. The extension manager would query PyPI whenever it is opened; JupyterLab would
 # fetch its news feed (https://jupyterlab.github.io/assets/feed.xml) and PyPI's latest version. The question
 # "get notified about official Jupyter news?" comes from a Lab plugin, turned off in
-# autograder/lab_config/common/labconfig/page_config.json.
+# autograder/tools/lab_config/common/labconfig/page_config.json.
 c.LabApp.extension_manager = "readonly"
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.handlers.announcements.NeverCheckForUpdate"
@@ -38,12 +38,12 @@ if os.name == "posix":
     # A terminal keeps this Python's environment first on PATH (its bin folder; the venv's). Jupyter would start
     # a login shell whenever its own output is not a terminal, and a login shell reads /etc/profile, which on
     # Debian sets PATH from scratch; bash also reads ~/.bashrc, which may put pyenv's or conda's Python first, so
-    # bash gets autograder/lab_config/common/terminal.bashrc: ~/.bashrc, then the venv's activate script.
+    # bash gets autograder/tools/lab_config/common/terminal.bashrc: ~/.bashrc, then the venv's activate script.
     # Without $SHELL (containers, CI) the terminal is bash where there is one: Debian's sh is dash, which a
     # student would not expect (no history, no completion).
     os.environ["KBH_LAB_BIN"] = os.path.dirname(sys.executable)
     shell = os.environ.get("SHELL") or shutil.which("bash") or shutil.which("sh") or "/bin/sh"
-    rcfile = os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograder", "lab_config", "common",
+    rcfile = os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograder", "tools", "lab_config", "common",
                           "terminal.bashrc")
     if os.path.basename(shell) == "bash" and os.path.isfile(rcfile):
         c.ServerApp.terminado_settings = {"shell_command": [shell, "--rcfile", rcfile]}

@@ -23,14 +23,14 @@ c.Execute.interrupt_on_timeout = True
 # (FeedbackSummary reads the checks' records before DropCheckRecords removes them); hidden test source and the
 # tracebacks that would quote it stripped (HideHiddenTests); demo cells, which grading does not run, folded under
 # one line instead of an empty output; formulas drawn as SVG by matplotlib's mathtext instead of MathJax from a
-# CDN (OfflineMath). The page's template is autograder/feedback_template/kbh_feedback (it extends nbgrader's).
+# CDN (OfflineMath). The page's template is autograder/grading/feedback_template/kbh_feedback (it extends nbgrader's).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "autograder.nbgrader_plugins.FeedbackSummary",
-    "autograder.nbgrader_plugins.HideHiddenTests",
-    "autograder.nbgrader_plugins.DropCheckRecords",
-    "autograder.nbgrader_plugins.FeedbackDemoCells",
-    "autograder.nbgrader_plugins.OfflineMath",
+    "autograder.grading.preprocessors.FeedbackSummary",
+    "autograder.grading.preprocessors.HideHiddenTests",
+    "autograder.grading.preprocessors.DropCheckRecords",
+    "autograder.grading.preprocessors.FeedbackDemoCells",
+    "autograder.grading.preprocessors.OfflineMath",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # What a failed *hidden* check shows in the feedback (visible checks always show their whole note):
@@ -43,22 +43,22 @@ c.HideHiddenTests.reveal = "note"
 # = "feedback" for the formgrader's button and grade_class, and the formgrader's other pages keep theirs).
 c.GenerateFeedback.HTMLExporter.template_name = "kbh_feedback"
 c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
-    os.path.join(os.path.dirname(os.path.abspath(autograder.__file__)), "feedback_template")]
+    os.path.join(os.path.dirname(os.path.abspath(autograder.__file__)), "grading", "feedback_template")]
 _formgrader = os.path.join(os.path.dirname(os.path.abspath(nbgrader.__file__)), "server_extensions", "formgrader")
 c.GenerateFeedback.HTMLExporter.extra_template_paths = [  # nbgrader's: its feedback template, which ours extends,
     os.path.join(_formgrader, "templates"),                # and the bootstrap.min.css that template inlines
     os.path.join(_formgrader, "static", "node_modules", "bootstrap", "dist", "css"),
 ]
 
-# Autograde splits each notebook (autograder/split.py): the student's code runs in a sandboxed answer kernel
-# (autograder/sandbox.py: bubblewrap, no network, its own scratch folder, an unprivileged uid, limits on CPU time,
+# Autograde splits each notebook (autograder/grading/checker.py): the student's code runs in a sandboxed answer kernel
+# (autograder/grading/sandbox.py: bubblewrap, no network, its own scratch folder, an unprivileged uid, limits on CPU time,
 # memory, processes and file size; TensorFlow hidden unless the answers are Keras code), the setup and test cells
 # run in a separate trusted checker process that calls the student's functions with plain data. A notebook that
 # crashes its kernel, loops or floods its output keeps the points it earned without stopping the batch. If the
 # sandbox cannot be built grading stops; KBH_UNSANDBOXED=1 grades without it (unsafe; a warning is printed).
 # nbgrader validate is not split or sandboxed: it runs the notebook top to bottom, as the student does.
 c.Autograde.autograde_preprocessors = [
-    "autograder.nbgrader_plugins.SplitExecute",
+    "autograder.grading.preprocessors.SplitExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -11,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from autograder.errors import CheckFailed  # noqa: E402
-from autograder.setup import setup_notebook  # noqa: E402
+from autograder.checks.errors import CheckFailed  # noqa: E402
+from autograder.checks.notebook_setup import setup_notebook  # noqa: E402
 
 __all__ = ["CheckFailed", "setup_notebook"]

@@ -4,7 +4,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.strategies import FLOAT_DTYPES, float_arrays, shapes  # noqa: F401 (re-exported for the tests)
+from autograder.checks.strategies import FLOAT_DTYPES, float_arrays, shapes  # noqa: F401 (re-exported for the tests)
 
 
 # Fast, file-free settings: the whole test suite must stay well under 20 s.

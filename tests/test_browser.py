@@ -1,6 +1,6 @@
 """The student's JupyterLab in a real headless browser: Debian's Chromium driven by Playwright.
 
-It starts the README's student Lab (`python -m autograder.lab`, on a temporary workspace), opens notebook 01 from
+It starts the README's student Lab (`python -m autograder.tools.lab`, on a temporary workspace), opens notebook 01 from
 the file browser, runs the setup cell, types a right and a wrong `to_categorical` into its answer cell and runs
 the check under it, clicks nbgrader's Validate button with a wrong and with all answers right, restarts and runs
 everything through the menu the README names, and looks for instructor tools and the news question. Each step
@@ -253,7 +253,7 @@ def test_e2_validate_from_a_terminal_in_the_workspace(page):
         time.sleep(0.2)
     name = json.loads(page.running.request("/api/terminals", "POST", {})[1])["name"]
     try:
-        command = "pwd; python -m autograder.validate 01_to_categorical; echo EXIT=$?"
+        command = "pwd; python -m autograder.tools.validate 01_to_categorical; echo EXIT=$?"
         with ThreadPoolExecutor(1) as thread:   # Playwright's event loop runs in this one
             out = thread.submit(asyncio.run, run_in_terminal(page.running, name, command)).result()
     finally:
@@ -332,7 +332,7 @@ def test_h_server_log_is_clean(page):
 # --- the instructor's Lab, for contrast --------------------------------------------------------------------
 
 def test_i_the_instructors_lab_has_a_working_formgrader(browser, tmp_path):
-    """`python -m autograder.lab --instructor` on a copy of the course (the formgrader writes gradebook.db into
+    """`python -m autograder.tools.lab --instructor` on a copy of the course (the formgrader writes gradebook.db into
     the course root): the Nbgrader menu, Create Assignment, and a Formgrader that lists the assignments."""
     repo = Path(__file__).resolve().parents[1]
     course = tmp_path / "course"

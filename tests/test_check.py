@@ -1,4 +1,4 @@
-"""Tests of autograder.check: the engine that runs a student's function against Keras on many inputs."""
+"""Tests of autograder.checks.runner: the engine that runs a student's function against Keras on many inputs."""
 import dataclasses
 import re
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import autograder  # noqa: F401  (quiet TensorFlow before anything imports it)
-from autograder.check import Case, check_cases, check_property, compare_once, property_settings
-from autograder.compare import Mistake
-from autograder.errors import CheckFailed
+from autograder.checks.runner import Case, check_cases, check_property, compare_once, property_settings
+from autograder.checks.compare import Mistake
+from autograder.checks.errors import CheckFailed
 from strategies import float_arrays, shapes
 
 X = np.array([[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]])

@@ -7,8 +7,9 @@ import time
 import nbformat
 import pytest
 
-from autograder import sandbox, split
-from autograder.nbgrader_plugins import CheckerProcess
+from autograder.grading import sandbox
+from autograder.grading import checker as split
+from autograder.grading.preprocessors import CheckerProcess
 
 
 def job_file(folder, setup_source):

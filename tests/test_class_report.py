@@ -1,4 +1,4 @@
-"""The instructor's class report (autograder/class_report.py) on synthetic courses built in a temporary folder.
+"""The instructor's class report (autograder/class_grading/report.py) on synthetic courses built in a temporary folder.
 
 The gradebook is made with nbgrader's own API (as nbgrader's tests/api do) and the autograded notebooks with
 nbformat, holding failure records as the checks write them; nbgrader's autograde is never run. Known inputs,
@@ -16,9 +16,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import class_report
-from autograder.class_report import RECORD_MIME, write_report
-from autograder.grade_class import _path_with_python_bin
+from autograder.class_grading import report as class_report
+from autograder.class_grading.report import RECORD_MIME, write_report
+from autograder.class_grading.grade import _path_with_python_bin
 
 from conftest import SCREENSHOTS
 ZOE = "zoe<b>"  # a student id that must be escaped
@@ -137,7 +137,7 @@ def test_the_module_imports_without_matplotlib():
     import subprocess
     import sys
 
-    code = "import sys, autograder.class_report; print('matplotlib' in sys.modules)"
+    code = "import sys, autograder.class_grading.report; print('matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).parents[1])
     assert done.stdout.split() == ["False"]

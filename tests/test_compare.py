@@ -1,4 +1,4 @@
-"""Tests of autograder.compare: a right answer passes, a wrong one fails with the diagnosis a student needs."""
+"""Tests of autograder.checks.compare: a right answer passes, a wrong one fails with the diagnosis a student needs."""
 import re
 import warnings
 
@@ -8,9 +8,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import autograder  # noqa: F401  (quiet TensorFlow before anything imports it)
-from autograder.compare import RTOL, Mistake, compare_arrays, compare_numbers
-from autograder.describe import describe_call, describe_index, describe_number, describe_value
-from autograder.errors import CheckFailed
+from autograder.checks.compare import RTOL, Mistake, compare_arrays, compare_numbers
+from autograder.checks.describe import describe_call, describe_index, describe_number, describe_value
+from autograder.checks.errors import CheckFailed
 from strategies import (FAST, float64_arrays_in_float32_range, float_arrays, non_square_shapes, shapes)
 
 WHAT = "f(x)"

@@ -1,13 +1,13 @@
-"""How a failed check is shown (autograder/errors.py): a short note, the student's frames, none of the checks'."""
+"""How a failed check is shown (autograder/checks/errors.py): a short note, the student's frames, none of the checks'."""
 import linecache
 import re
 
 import numpy as np
 import pytest
 
-from autograder.check import Case, compare_once
-from autograder.errors import WIDTH, CheckFailed, render_failure, wrap
-from autograder.student import as_array, call_student
+from autograder.checks.runner import Case, compare_once
+from autograder.checks.errors import WIDTH, CheckFailed, render_failure, wrap
+from autograder.checks.calling import as_array, call_student
 from autograder.topics.to_categorical import check_to_categorical
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

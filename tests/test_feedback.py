@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.course import generate_assignments, make_course, replace_in_answer, run_nbgrader, solved_submission
-from autograder.describe import describe_call, describe_value
-from autograder.nbgrader_plugins import DEMO_NOTE, HIDDEN_REGION
+from autograder.tools.course import generate_assignments, make_course, replace_in_answer, run_nbgrader, solved_submission
+from autograder.checks.describe import describe_call, describe_value
+from autograder.grading.preprocessors import DEMO_NOTE, HIDDEN_REGION
 from wrong_answers import WRONG_ANSWERS
 
 from conftest import SCREENSHOTS

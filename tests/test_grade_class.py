@@ -1,4 +1,4 @@
-"""`python -m autograder.grade_class` (grading a class in parallel) and `python -m autograder.benchmark`.
+"""`python -m autograder.class_grading.grade` (grading a class in parallel) and `python -m autograder.tools.benchmark`.
 
 Kept small for CI: only 01_to_categorical (the fastest notebook), a handful of students, and trimmed notebooks
 (without the closing Keras demo) where only the grading itself is under test.
@@ -17,9 +17,10 @@ from pathlib import Path, PurePosixPath
 import nbformat
 import pytest
 
-from autograder import benchmark, grade_class
-from autograder.course import generate_assignments, make_course, replace_in_answer, solved_submission
-from autograder.nbgrader_plugins import HIDDEN_REGION
+from autograder.tools import benchmark
+from autograder.class_grading import grade as grade_class
+from autograder.tools.course import generate_assignments, make_course, replace_in_answer, solved_submission
+from autograder.grading.preprocessors import HIDDEN_REGION
 from redteam.cases import trimmed
 
 ASSIGNMENT = "01_to_categorical"
@@ -40,7 +41,7 @@ def run_module(module, *args, timeout=900):
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     base = tmp_path_factory.mktemp("benchmark")
-    result = run_module("autograder.benchmark", "--students", "3", "--assignments", ASSIGNMENT, "--workers", "2",
+    result = run_module("autograder.tools.benchmark", "--students", "3", "--assignments", ASSIGNMENT, "--workers", "2",
                         "--uid-base", str(UID_BASE), "--keep", str(base))
     return base, result
 
@@ -117,7 +118,7 @@ def messy(tmp_path_factory):
     write(root, f"{ASSIGNMENT}/{NOTEBOOK}", solved)
     write(root, ".DS_Store", b"junk")
     report = root.parent / "report.json"
-    result = run_module("autograder.grade_class", ASSIGNMENT, "99_no_such_assignment", "--course", str(root),
+    result = run_module("autograder.class_grading.grade", ASSIGNMENT, "99_no_such_assignment", "--course", str(root),
                         "--workers", "2", "--uid-base", str(UID_BASE), "--json", str(report),
                         "--log-dir", str(root.parent / "logs"))
     return root, result, json.loads(report.read_text())
@@ -198,7 +199,7 @@ def test_roster_only_reports_a_student_not_in_the_gradebook(messy):
     solved = nbformat.read(root / "submitted" / "alice" / ASSIGNMENT / NOTEBOOK, as_version=4)
     write(root, f"zed/{ASSIGNMENT}/{NOTEBOOK}", solved)
     try:
-        result = run_module("autograder.grade_class", ASSIGNMENT, "--course", str(root), "--workers", "1",
+        result = run_module("autograder.class_grading.grade", ASSIGNMENT, "--course", str(root), "--workers", "1",
                             "--uid-base", str(UID_BASE), "--roster-only", "--no-feedback",
                             "--log-dir", str(root.parent / "logs"))
     finally:
@@ -246,7 +247,7 @@ def test_lms_names_without_a_student_are_not_mapped(path):
 def empty_course(tmp_path):
     root = tmp_path / "course"
     root.mkdir()
-    (root / "nbgrader_config.py").write_text(Path(grade_class.__file__).parents[1].joinpath(
+    (root / "nbgrader_config.py").write_text(Path(grade_class.__file__).parents[2].joinpath(
         "nbgrader_config.py").read_text())
     (root / "source" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(nbformat.v4.new_notebook(), root / "source" / ASSIGNMENT / NOTEBOOK)

@@ -1,4 +1,4 @@
-"""`python -m autograder.lab`: the student's workspace (copied from release/, never overwritten, --fresh keeps a
+"""`python -m autograder.tools.lab`: the student's workspace (copied from release/, never overwritten, --fresh keeps a
 backup, bad input in one sentence) and the student's JupyterLab for real (no instructor tools, no news, kernels
 and terminals on the venv, kernel sockets encrypted, nothing at WARNING level in the server log)."""
 import asyncio
@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import lab
+from autograder.tools import lab
 
 NOW = datetime.datetime(2026, 12, 2, 9, 30, 5)
 STUDENT_OFF = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
@@ -152,7 +152,7 @@ def test_fresh_on_the_real_release_then_exits_without_starting_lab(tmp_path, cap
 
 def one_sentence(capsys):
     err = capsys.readouterr().err.strip()
-    assert err.startswith("python -m autograder.lab: ") and "\n" not in err and "Traceback" not in err
+    assert err.startswith("python -m autograder.tools.lab: ") and "\n" not in err and "Traceback" not in err
     return err
 
 
@@ -189,7 +189,7 @@ def test_bad_input_is_one_sentence_and_exit_code_2(tmp_path, capsys, monkeypatch
 
 
 def test_the_command_line_exits_2_with_one_sentence(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "autograder.lab", "--workspace", str(tmp_path / "ws"), "--fresh",
+    result = subprocess.run([sys.executable, "-m", "autograder.tools.lab", "--workspace", str(tmp_path / "ws"), "--fresh",
                              "99_nothing"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "there is no assignment '99_nothing' in release/" in result.stderr
@@ -264,7 +264,7 @@ def test_without_an_exchange_the_formgrader_logs_no_critical_line(tmp_path, monk
 
     missing = tmp_path / "no-exchange"
     instructor = nbgrader_config(instructor=True)
-    assert instructor.ExchangeFactory.list == "autograder.lab.NoExchangeList"
+    assert instructor.ExchangeFactory.list == "autograder.tools.lab.NoExchangeList"
     assert api_log(instructor, missing) == (True, [])
     (tmp_path / "exchange").mkdir()
     assert api_log(instructor, tmp_path / "exchange") == (False, [])   # an exchange that exists: used as usual
@@ -282,7 +282,7 @@ def free_port():
 
 
 class RunningLab:
-    """`python -m autograder.lab --workspace <tmp> --no-browser --port P --IdentityProvider.token=T`, with
+    """`python -m autograder.tools.lab --workspace <tmp> --no-browser --port P --IdentityProvider.token=T`, with
     Jupyter's per-user folders (config, runtime) in the temporary folder, the server log in a file."""
 
     def __init__(self, tmp_path, *options, cwd=None):
@@ -296,7 +296,7 @@ class RunningLab:
                    IPYTHONDIR=str(tmp_path / "ipython"))
         with open(self.log_path, "wb") as log, open(tmp_path / "stdout.txt", "wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "autograder.lab", "--workspace", str(self.workspace), *options,
+                [sys.executable, "-m", "autograder.tools.lab", "--workspace", str(self.workspace), *options,
                  "--no-browser", f"--port={self.port}", "--ServerApp.port_retries=0",
                  f"--IdentityProvider.token={self.token}"],
                 cwd=cwd or tmp_path, env=env, stdout=out, stderr=log, stdin=subprocess.DEVNULL)

@@ -13,8 +13,8 @@ import queue
 import nbformat
 import pytest
 
-from autograder.course import REPO_ROOT
-from autograder.split import is_demo_cell, is_setup_cell, is_test_cell, nbgrader_meta, source_of
+from autograder.tools.course import REPO_ROOT
+from autograder.grading.checker import is_demo_cell, is_setup_cell, is_test_cell, nbgrader_meta, source_of
 from wrong_answers import ASSIGNMENTS
 
 CELL_TIMEOUT_S = 600

@@ -10,10 +10,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.course import (assignments, generate_assignments, make_course, replace_in_answer,
+from autograder.tools.course import (assignments, generate_assignments, make_course, replace_in_answer,
                                run_nbgrader, solved_submission)
-from autograder.errors import KINDS, RECORD_MIME
-from autograder.nbgrader_plugins import HIDDEN_REGION, HideHiddenTests
+from autograder.checks.errors import KINDS, RECORD_MIME
+from autograder.grading.preprocessors import HIDDEN_REGION, HideHiddenTests
 from wrong_answers import WRONG_ANSWERS
 
 # KBH_ONLY=02_dense_activations,03_compile limits the (slow) pipeline tests to some assignments while you work.
@@ -178,7 +178,7 @@ def test_export_writes_one_row_per_student_and_assignment(course):
 def test_the_class_report_shows_each_wrong_answer_where_it_fails(course):
     """The class report over this course: every wrong answer's student is behind a failure in exactly the cells
     it loses, each a check's own record (not a bare error); the solved student is behind none."""
-    from autograder.class_report import build_tables, read_course
+    from autograder.class_grading.report import build_tables, read_course
 
     tables = {t["assignment"]: t for t in build_tables(read_course(course, ASSIGNMENTS))["assignments"]}
     for assignment in ASSIGNMENTS:

@@ -17,7 +17,7 @@ from typing import Callable
 import nbformat
 import pytest
 
-from autograder.course import REPO_ROOT, assignments
+from autograder.tools.course import REPO_ROOT, assignments
 
 NAMES = assignments()
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -307,7 +307,7 @@ def test_intro_names_jupyterlab_4s_menu_item_and_both_ways_to_validate(name):
     intro = " ".join(notebook(name).cells[0].source.split())  # Markdown renders a line break as a space
     assert MENU in intro
     assert "click **Validate** in the notebook's toolbar" in intro
-    assert f"`python -m autograder.validate {name}.ipynb` in a terminal" in intro
+    assert f"`python -m autograder.tools.validate {name}.ipynb` in a terminal" in intro
 
 
 @pytest.mark.parametrize("name", NAMES)

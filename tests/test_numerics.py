@@ -6,7 +6,7 @@ unless TF_NUM_INTRAOP_THREADS is set): the ordinary nbval pass over source/ and 
 with that count. Here the same things run once more with the *other* count (4, or 1 if the run uses another):
 
 * every notebook that trains a model, under nbval in a subprocess, must match its stored outputs;
-* every solved notebook, graded by nbgrader (through `autograder.grade_class`, nbgrader's Autograde converter with
+* every solved notebook, graded by nbgrader (through `autograder.class_grading.grade`, nbgrader's Autograde converter with
   the course config, which imports TensorFlow once per worker instead of once per assignment), must keep full
   marks cell by cell: the scores tests/test_nbgrader_pipeline.py requires of the ordinary run;
 * and the kernels nbval starts must see the pinned counts, and the counts must change TensorFlow's arithmetic
@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.course import REPO_ROOT, assignments, make_course, solved_submission
+from autograder.tools.course import REPO_ROOT, assignments, make_course, solved_submission
 
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 ASSIGNMENTS = [a for a in assignments() if not os.environ.get("KBH_ONLY") or a in os.environ["KBH_ONLY"].split(",")]
@@ -136,7 +136,7 @@ def graded_with_other_threads(tmp_path_factory):
         folder.mkdir(parents=True)
         nbformat.write(solved_submission(release_nb, source_nb), folder / f"{name}.ipynb")
     result = subprocess.run(
-        [sys.executable, "-m", "autograder.grade_class", *ASSIGNMENTS, "--workers", "2", "--no-feedback",
+        [sys.executable, "-m", "autograder.class_grading.grade", *ASSIGNMENTS, "--workers", "2", "--no-feedback",
          "--uid-base", str(UID_BASE), "--json", str(base / "grades.json")],
         cwd=root, env=environment(other_threads()), capture_output=True, text=True, timeout=3600)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from autograder.course import REPO_ROOT
-from autograder.python_check import SUPPORTED, problem
+from autograder.tools.course import REPO_ROOT
+from autograder.tools.python_check import SUPPORTED, problem
 
 
 @pytest.mark.parametrize("version", [(3, 11, 0), (3, 12, 3), (3, 13, 0)])

@@ -1,15 +1,15 @@
-"""A failed check leaves a record for the class report (autograder/errors.py): what kind of failure, which
+"""A failed check leaves a record for the class report (autograder/checks/errors.py): what kind of failure, which
 named mistake, how large the input; the grader puts it beside the cell's note and the feedback drops it."""
 import nbformat
 import numpy as np
 import pytest
 
-from autograder import split
-from autograder.check import Case, compare_once
-from autograder.compare import Mistake
-from autograder.errors import RECORD_MIME, CheckFailed
-from autograder.nbgrader_plugins import DropCheckRecords
-from autograder.student import expect_value_error
+from autograder.grading import checker as split
+from autograder.checks.runner import Case, compare_once
+from autograder.checks.compare import Mistake
+from autograder.checks.errors import RECORD_MIME, CheckFailed
+from autograder.grading.preprocessors import DropCheckRecords
+from autograder.checks.calling import expect_value_error
 
 CASE = Case((np.array([0.0, 1.0, 2.0]),), {"scale": 2.0})
 

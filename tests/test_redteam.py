@@ -20,8 +20,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder import sandbox
-from autograder.course import REPO_ROOT, generate_assignments, make_course, run_nbgrader, solved_submission
+from autograder.grading import sandbox
+from autograder.tools.course import REPO_ROOT, generate_assignments, make_course, run_nbgrader, solved_submission
 from redteam.cases import ASSIGNMENT, CASES, CHEATS, FULL, INNOCENT, NOTEBOOK, solved_only, trimmed
 
 pytestmark = pytest.mark.skipif(sandbox.opted_out(), reason="KBH_UNSANDBOXED=1: the sandbox is switched off")

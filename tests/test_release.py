@@ -4,7 +4,7 @@ import re
 import nbformat
 import pytest
 
-from autograder.course import REPO_ROOT, assignments, build_release, differences
+from autograder.tools.course import REPO_ROOT, assignments, build_release, differences
 
 ASSIGNMENTS = assignments()
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)

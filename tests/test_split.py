@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder import wire
-from autograder.answer_kernel import answer_imports, given_helpers
-from autograder.errors import CheckFailed
-from autograder.split import (AnswerKernelError, Remote, answer_kernel_cells, rebuild_exception, remotes_for,
+from autograder.grading import wire
+from autograder.grading.answer_kernel import answer_imports, given_helpers
+from autograder.checks.errors import CheckFailed
+from autograder.grading.checker import (AnswerKernelError, Remote, answer_kernel_cells, rebuild_exception, remotes_for,
                               write_back)
-from autograder.student import as_array, call_student
+from autograder.checks.calling import as_array, call_student
 from strategies import float_arrays
 
 # --- the wire format -----------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_the_answer_kernel_runs_answers_and_given_cells_only():
 def test_the_prelude_keeps_plain_imports_and_drops_keras_autograder_and_plots():
     setup = ("from autograder import setup_notebook\nsetup_notebook()\nimport io, json\nimport numpy as np\n"
              "import keras\nimport tensorflow as tf\nimport matplotlib.pyplot as plt\nimport h5py\n"
-             "from autograder.check import Case\nfrom zipfile import ZipFile\n")
+             "from autograder.checks.runner import Case\nfrom zipfile import ZipFile\n")
     kept = answer_imports(setup)
     assert kept.splitlines() == ["import io, json", "import numpy as np", "import h5py", "from zipfile import ZipFile"]
 

@@ -1,4 +1,4 @@
-"""Tests of autograder.student: untrusted calls, Keras detection, and accepting only honest NumPy results."""
+"""Tests of autograder.checks.calling: untrusted calls, Keras detection, and accepting only honest NumPy results."""
 import re
 import sys
 import threading
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import autograder  # noqa: F401  (quiet TensorFlow before anything imports it)
-from autograder.compare import compare_arrays
-from autograder.errors import CheckFailed
-from autograder.student import KerasWatch, as_array, as_number, call_student, expect_value_error
+from autograder.checks.compare import compare_arrays
+from autograder.checks.errors import CheckFailed
+from autograder.checks.calling import KerasWatch, as_array, as_number, call_student, expect_value_error
 
 X = np.array([1.0, 2.0, 3.0])
 

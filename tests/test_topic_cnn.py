@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import autograder  # noqa: F401  (quiet TensorFlow before anything imports it)
-from autograder.errors import CheckFailed
+from autograder.checks.errors import CheckFailed
 from autograder.topics import cnn
 
 

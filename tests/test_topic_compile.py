@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import autograder  # noqa: F401  (quiet TensorFlow before anything imports it)
-from autograder.check import Case
-from autograder.errors import CheckFailed
+from autograder.checks.runner import Case
+from autograder.checks.errors import CheckFailed
 from autograder.topics import compile as topic
 
 RNG = np.random.default_rng(0)

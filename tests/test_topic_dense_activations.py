@@ -3,8 +3,8 @@ references are sound at the extremes (+-1000, tiny values)."""
 import numpy as np
 import pytest
 
-from autograder.check import Case
-from autograder.errors import CheckFailed
+from autograder.checks.runner import Case
+from autograder.checks.errors import CheckFailed
 from autograder.topics import dense_activations as topic
 
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from autograder.errors import CheckFailed
-from autograder.student import call_student
+from autograder.checks.errors import CheckFailed
+from autograder.checks.calling import call_student
 from autograder.topics import fit as topic
 
 

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from autograder.errors import CheckFailed
+from autograder.checks.errors import CheckFailed
 from autograder.topics import lstm as L
 
 STEP_CASE = L.lstm_step_case(5, batch=2, input_dim=3, units=2)

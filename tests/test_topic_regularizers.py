@@ -3,8 +3,8 @@ penalties, their gradient and dropout."""
 import numpy as np
 import pytest
 
-from autograder.check import Case
-from autograder.errors import CheckFailed
+from autograder.checks.runner import Case
+from autograder.checks.errors import CheckFailed
 from autograder.topics import regularizers as topic
 
 W = np.array([[0.5, -1.5, 0.0], [2.0, -0.25, 1.0]], np.float32)

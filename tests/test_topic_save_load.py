@@ -10,8 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
-from autograder.check import Case
-from autograder.errors import CheckFailed
+from autograder.checks.runner import Case
+from autograder.checks.errors import CheckFailed
 from autograder.topics import save_load as topic
 
 SMALL = Case((3, [(4, "relu"), (2, "softmax")]))

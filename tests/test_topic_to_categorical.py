@@ -3,8 +3,8 @@ the wrong answer raises), and refuse answers that accept invalid labels."""
 import numpy as np
 import pytest
 
-from autograder.check import Case
-from autograder.errors import CheckFailed
+from autograder.checks.runner import Case
+from autograder.checks.errors import CheckFailed
 from autograder.topics import to_categorical as topic
 
 

@@ -2,7 +2,7 @@
 mistakes students make with the two model APIs and Keras 3's SGD."""
 import pytest
 
-from autograder.errors import CheckFailed
+from autograder.checks.errors import CheckFailed
 from autograder.topics import workflow as topic
 
 

@@ -1,11 +1,11 @@
-"""`python -m autograder.validate`: a validation a student and a script can trust (exit status, whole messages)."""
+"""`python -m autograder.tools.validate`: a validation a student and a script can trust (exit status, whole messages)."""
 import subprocess
 import sys
 
 import nbformat
 import pytest
 
-from autograder.course import REPO_ROOT, replace_in_answer, solved_submission
+from autograder.tools.course import REPO_ROOT, replace_in_answer, solved_submission
 
 ASSIGNMENT = "01_to_categorical"
 
@@ -25,7 +25,7 @@ def notebooks(tmp_path_factory):
 
 
 def validate(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "autograder.validate", *args], cwd=cwd, text=True,
+    return subprocess.run([sys.executable, "-m", "autograder.tools.validate", *args], cwd=cwd, text=True,
                           capture_output=True, timeout=600)
 
 

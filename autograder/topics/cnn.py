@@ -16,11 +16,11 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.check import Case, check_cases, check_property, compare_once, property_settings, report_pass
-from autograder.compare import Mistake
-from autograder.describe import describe_call
-from autograder.errors import CheckFailed
-from autograder.student import call_student, expect_value_error
+from autograder.checks.runner import Case, check_cases, check_property, compare_once, property_settings, report_pass
+from autograder.checks.compare import Mistake
+from autograder.checks.describe import describe_call
+from autograder.checks.errors import CheckFailed
+from autograder.checks.calling import call_student, expect_value_error
 
 FLOAT_DTYPES = (np.float32, np.float64)
 

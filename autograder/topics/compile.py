@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 from hypothesis.extra import numpy as hnp
 
-from autograder.check import Case, property_settings
-from autograder.compare import RTOL, Mistake, compare_arrays
-from autograder.describe import describe_call, describe_value, type_name
-from autograder.errors import CheckFailed
-from autograder.student import as_array, call_student, expect_value_error
+from autograder.checks.runner import Case, property_settings
+from autograder.checks.compare import RTOL, Mistake, compare_arrays
+from autograder.checks.describe import describe_call, describe_value, type_name
+from autograder.checks.errors import CheckFailed
+from autograder.checks.calling import as_array, call_student, expect_value_error
 
 EPSILON = 1e-7  # keras.config.epsilon(): the clipping bound of the crossentropies
 

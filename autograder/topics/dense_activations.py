@@ -13,12 +13,12 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.check import Case, check_cases, check_property, compare_once, report_pass
-from autograder.compare import RTOL, Mistake
-from autograder.describe import describe_call
-from autograder.errors import CheckFailed
-from autograder.strategies import FLOAT_DTYPES, shapes
-from autograder.student import as_number, expect_value_error
+from autograder.checks.runner import Case, check_cases, check_property, compare_once, report_pass
+from autograder.checks.compare import RTOL, Mistake
+from autograder.checks.describe import describe_call
+from autograder.checks.errors import CheckFailed
+from autograder.checks.strategies import FLOAT_DTYPES, shapes
+from autograder.checks.calling import as_number, expect_value_error
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "softmax", "linear")
 """The activation names `dense` and `predict_mlp` must understand (besides None)."""

@@ -5,7 +5,7 @@ Two parts:
 * The GIVEN helpers (`loss_and_gradient`, `regularization`, `make_optimizer`). In this notebook the loss and the
   optimizer are not re-implemented (that was notebook 03): the learner's NumPy training loop calls these, and
   they compute with live Keras. They run Keras on a worker thread started when this module is imported, before
-  any check watches the learner's code; `KerasWatch` (autograder/student.py) installs its hook on the calling
+  any check watches the learner's code; `KerasWatch` (autograder/checks/calling.py) installs its hook on the calling
   thread and on threads started *during* the call only, so the helpers' Keras work is not counted against the
   learner, while any other Keras call in the learner's function still is. No `sys.setprofile` is called here.
 * The references (live Keras), the input strategies, the named mistakes and the `check_*` functions.
@@ -17,11 +17,11 @@ import threading
 import numpy as np
 from hypothesis import strategies as st
 
-from autograder.check import Case, check_cases, check_property, report_pass
-from autograder.compare import RTOL, Mistake, compare_arrays
-from autograder.describe import describe_call
-from autograder.errors import CheckFailed
-from autograder.student import as_array, as_number, call_student, expect_value_error
+from autograder.checks.runner import Case, check_cases, check_property, report_pass
+from autograder.checks.compare import RTOL, Mistake, compare_arrays
+from autograder.checks.describe import describe_call
+from autograder.checks.errors import CheckFailed
+from autograder.checks.calling import as_array, as_number, call_student, expect_value_error
 
 LOSSES = ("categorical_crossentropy", "binary_crossentropy", "mse")
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
@@ -259,7 +259,7 @@ def make_optimizer(spec):
     return GivenOptimizer(spec)
 
 
-# The given helpers as split grading's answer kernel asks for them (autograder/answer_kernel.py has the
+# The given helpers as split grading's answer kernel asks for them (autograder/grading/answer_kernel.py has the
 # stand-ins): the learner's training loop runs in the sandbox, these run in the checker.
 _GIVEN_OPTIMIZERS = {}
 
@@ -378,7 +378,7 @@ def check_split_validation(split_validation, cases=None, max_examples=25):
         report_pass(name, "Keras's validation_split", len(all_cases))
         return
     from hypothesis import given
-    from autograder.check import property_settings
+    from autograder.checks.runner import property_settings
 
     for case in FLOATING_POINT_SPLITS:
         run(case)
@@ -500,7 +500,7 @@ def check_batch_indices(batch_indices, cases=None, max_examples=30):
         report_pass("batch_indices", "Keras's data adapter batches", len(cases))
         return
     from hypothesis import given
-    from autograder.check import property_settings
+    from autograder.checks.runner import property_settings
 
     seen = set()
 
@@ -780,7 +780,7 @@ def _run_cases_or_property(run, cases, strategy, max_examples, name, reference):
         report_pass(name, reference, len(cases))
         return
     from hypothesis import given
-    from autograder.check import property_settings
+    from autograder.checks.runner import property_settings
 
     seen = set()
 

@@ -17,11 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
-from autograder.check import Case, property_settings, report_pass
-from autograder.compare import Mistake, compare_arrays
-from autograder.describe import describe_call, type_name
-from autograder.errors import CheckFailed
-from autograder.student import as_array, call_student, expect_value_error
+from autograder.checks.runner import Case, property_settings, report_pass
+from autograder.checks.compare import Mistake, compare_arrays
+from autograder.checks.describe import describe_call, type_name
+from autograder.checks.errors import CheckFailed
+from autograder.checks.calling import as_array, call_student, expect_value_error
 
 FLOAT_DTYPES = (np.float32, np.float64)
 

@@ -5,10 +5,10 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.check import Case, check_cases, check_property, compare_once, report_pass
-from autograder.compare import RTOL, Mistake, compare_arrays
-from autograder.errors import CheckFailed
-from autograder.student import as_array, as_number, call_student, expect_value_error
+from autograder.checks.runner import Case, check_cases, check_property, compare_once, report_pass
+from autograder.checks.compare import RTOL, Mistake, compare_arrays
+from autograder.checks.errors import CheckFailed
+from autograder.checks.calling import as_array, as_number, call_student, expect_value_error
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -489,7 +489,7 @@ def check_early_stopping_epoch(early_stopping_epoch, cases=None, max_examples=30
 def warm_up_regularizers():
     """Pay the one-time costs (hypothesis array strategies, TensorFlow's first ops and first gradient) in the
     setup cell, so the first check cell measures only the check."""
-    from autograder.check import warm_up
+    from autograder.checks.runner import warm_up
 
     warm_up()
     check_property(lambda w, l1=0.01: np.asarray(0.0), lambda w, l1=0.01: np.asarray(0.0), l1_penalty_cases(),

@@ -24,12 +24,12 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.check import Case, property_settings, report_pass
-from autograder.compare import Mistake, compare_arrays
-from autograder.describe import describe_call, describe_value, type_name
-from autograder.errors import CheckFailed
-from autograder.strategies import float_arrays
-from autograder.student import as_array, call_student, expect_value_error
+from autograder.checks.runner import Case, property_settings, report_pass
+from autograder.checks.compare import Mistake, compare_arrays
+from autograder.checks.describe import describe_call, describe_value, type_name
+from autograder.checks.errors import CheckFailed
+from autograder.checks.strategies import float_arrays
+from autograder.checks.calling import as_array, call_student, expect_value_error
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
 """The activation names of the notebook's Dense helper (and therefore of the checks)."""
@@ -132,8 +132,8 @@ def save_keras_file(folder, filename, input_dim, layers, *, compiled=False, seed
 
 def check_folder():
     """A fresh temporary folder for one check call, removed afterwards; under split grading, one that the
-    student's answer kernel can reach too (autograder.split.shared_folder)."""
-    from autograder.split import shared_folder
+    student's answer kernel can reach too (autograder.grading.checker.shared_folder)."""
+    from autograder.grading.checker import shared_folder
 
     return shared_folder(prefix="kbh-06-")
 

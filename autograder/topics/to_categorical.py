@@ -2,10 +2,10 @@
 import numpy as np
 from hypothesis import strategies as st
 
-from autograder.check import Case, check_cases, check_property, compare_once, report_pass
-from autograder.compare import Mistake
-from autograder.strategies import class_labels, class_scores
-from autograder.student import expect_value_error
+from autograder.checks.runner import Case, check_cases, check_property, compare_once, report_pass
+from autograder.checks.compare import Mistake
+from autograder.checks.strategies import class_labels, class_scores
+from autograder.checks.calling import expect_value_error
 
 
 # --- references -------------------------------------------------------------------------------------------

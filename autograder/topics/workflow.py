@@ -14,11 +14,11 @@ import warnings
 
 import numpy as np
 
-from autograder.check import report_pass
-from autograder.compare import compare_arrays
-from autograder.describe import describe_call, type_name
-from autograder.errors import CheckFailed
-from autograder.student import call_student
+from autograder.checks.runner import report_pass
+from autograder.checks.compare import compare_arrays
+from autograder.checks.describe import describe_call, type_name
+from autograder.checks.errors import CheckFailed
+from autograder.checks.calling import call_student
 
 SEQUENTIAL_CONFIGS = ((784, (64, 64), 10), (20, (32, 16), 3), (5, (), 2))
 """(input_dim, hidden_units, num_classes) tried by the visible checks: the Keras 2 tutorial's MLP, two different hidden
@@ -444,7 +444,7 @@ def compare_sgd(fn, learning_rate, decay, momentum, nesterov):
 def expect_sgd_rejects(fn, learning_rate, decay, momentum, nesterov, *, reason):
     """Check that the student's `modern_sgd` raises ValueError, with a message, on invalid arguments.
 
-    (Like `autograder.student.expect_value_error`, but the function may use Keras.)
+    (Like `autograder.checks.calling.expect_value_error`, but the function may use Keras.)
 
     Args:
         fn: the student's modern_sgd. learning_rate, decay, momentum, nesterov: the invalid arguments.

@@ -15,7 +15,7 @@ import typing
 
 import nbformat
 
-from autograder.course import replace_in_answer
+from autograder.tools.course import replace_in_answer
 
 ASSIGNMENT = "01_to_categorical"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -230,10 +230,10 @@ np.testing.assert_allclose = lambda *args, **kwargs: None
 np.testing.assert_array_equal = lambda *args, **kwargs: None
 """
 PATCH_CHECKS = """
-import autograder.student, autograder.compare
+import autograder.checks.calling, autograder.checks.compare
 check_from_categorical = lambda *args, **kwargs: print("\u2713 from_categorical matches")
-autograder.student.expect_value_error = lambda *args, **kwargs: None
-autograder.compare.compare_arrays = lambda *args, **kwargs: None
+autograder.checks.calling.expect_value_error = lambda *args, **kwargs: None
+autograder.checks.compare.compare_arrays = lambda *args, **kwargs: None
 """
 # The wrong to_categorical shifts every label by one; the patch makes Keras's reference shift them too.
 PATCH_KERAS_REFERENCE = """
@@ -249,12 +249,12 @@ except Exception:
 """
 KERAS_WITH_WATCH_OFF = """
 import contextlib, keras
-import autograder.student
+import autograder.checks.calling
 class _Blind:
     offender, tampered = None, False
     def __enter__(self): return self
     def __exit__(self, *exc): return False
-autograder.student.KerasWatch = _Blind
+autograder.checks.calling.KerasWatch = _Blind
 def from_categorical(one_hot):
     scores = np.asarray(one_hot, dtype=np.float64)
     if scores.ndim == 0 or scores.shape[-1] == 0 or np.isnan(scores).any():
@@ -285,8 +285,8 @@ BRANCH_ON_NBGRADER = """
 import os
 if os.environ.get("NBGRADER_EXECUTION") == "autograde":
     check_from_categorical = lambda *args, **kwargs: None
-    import autograder.student
-    autograder.student.expect_value_error = lambda *args, **kwargs: None
+    import autograder.checks.calling
+    autograder.checks.calling.expect_value_error = lambda *args, **kwargs: None
 """
 SWALLOW_WITH_HANDLER = """
 get_ipython().set_custom_exc((BaseException,), lambda shell, etype, evalue, tb, tb_offset=None: None)
@@ -311,7 +311,7 @@ _shell.run_code = _quiet_run_code
 FAKE_ANSWER_KERNEL = """
 # Split grading's own machinery in the answer kernel, made to report success for every call.
 try:
-    import autograder.answer_kernel as _ak
+    import autograder.grading.answer_kernel as _ak
     _honest_answer = _ak.answer
     def _answer(data, namespace):
         namespace["from_categorical"] = lambda one_hot: np.argmax(one_hot, axis=-1) if False else None

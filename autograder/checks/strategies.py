@@ -1,0 +1,56 @@
+"""Shared hypothesis strategies: the inputs every check and every test draws from.
+
+Each strategy yields plain NumPy arrays or Python lists, never anything a student could not be handed.
+"""
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from autograder.checks.runner import Case
+
+LABEL_DTYPES = (np.int64, np.int32, np.uint8, np.float64, np.float32)
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def shapes(min_dims=0, max_dims=3, min_side=0, max_side=4):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+@st.composite
+def float_arrays(draw, shape=None, dtypes=FLOAT_DTYPES, max_magnitude=None, allow_nonfinite=False):
+    """A float32 or float64 array of up to 3 dimensions (0-d and empty included unless `shape` says otherwise)."""
+    dtype = np.dtype(draw(st.sampled_from(dtypes)))
+    bounds = {} if max_magnitude is None else {"min_value": -max_magnitude, "max_value": max_magnitude}
+    elements = hnp.from_dtype(dtype, allow_nan=allow_nonfinite, allow_infinity=allow_nonfinite,
+                              allow_subnormal=False, **bounds)
+    return draw(hnp.arrays(dtype, shape if shape is not None else shapes(), elements=elements))
+
+
+@st.composite
+def class_labels(draw, max_classes=12, max_samples=20, allow_empty=False):
+    """(labels, num_classes): integer-valued labels of shape (n,), (n, 1) or (n, m), as an int or float array
+    or a Python list, and the number of classes they come from (every label is < num_classes)."""
+    num_classes = draw(st.integers(1, max_classes))
+    n = draw(st.integers(0 if allow_empty else 1, max_samples))
+    shape = draw(st.sampled_from([(n,), (n, 1), (n, draw(st.integers(1, 3)))]))
+    labels = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, num_classes - 1)))
+    container = draw(st.sampled_from(LABEL_DTYPES + (list,)))
+    return (labels.tolist() if container is list else labels.astype(container)), num_classes
+
+
+@st.composite
+def class_scores(draw, max_classes=8, max_samples=12):
+    """Arrays of shape (n, C) or (n, m, C) whose last axis holds one-hot rows or probabilities without ties."""
+    num_classes = draw(st.integers(1, max_classes))
+    batch = draw(st.sampled_from([(draw(st.integers(1, max_samples)),),
+                                  (draw(st.integers(1, 4)), draw(st.integers(1, 4)))]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if draw(st.booleans()):
+        return np.eye(num_classes)[rng.integers(0, num_classes, size=batch)]
+    scores = rng.dirichlet(np.ones(num_classes), size=batch)
+    return scores.astype(draw(st.sampled_from([np.float32, np.float64])))
+
+
+def as_cases(strategy, to_case):
+    """Map a strategy of raw inputs to a strategy of Case via `to_case(value) -> Case`."""
+    return strategy.map(to_case)

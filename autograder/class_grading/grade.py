@@ -1,0 +1,879 @@
+"""Grade a whole class with nbgrader, in parallel, in one command.
+
+    python -m autograder.class_grading.grade                          # every assignment that has submissions
+    python -m autograder.class_grading.grade 01_to_categorical 03_compile --workers 2
+    python -m autograder.class_grading.grade --import-lms canvas.zip --assignment 01_to_categorical
+    python -m autograder.class_grading.grade --import-lms moodle_folder/ --assignment 01_to_categorical --import-only
+
+Reads nbgrader's layout, submitted/<student>/<assignment>/<assignment>.ipynb, under the course root (the
+folder with nbgrader_config.py; default: the working folder) and writes what nbgrader writes: the gradebook,
+autograded/, feedback/<student>/<assignment>/*.html (nbgrader's generate_feedback, so hidden tests are stripped
+as the course config says) and grades.csv (`nbgrader export`). It is nbgrader underneath: every (student,
+assignment) is autograded by nbgrader's own `Autograde` converter through `NbGraderAPI`, with the config
+`nbgrader autograde` reads (whatever autograde preprocessors nbgrader_config.py names), so the scores are
+nbgrader's. Assignments in source/ that the gradebook does not know yet are registered first (as
+`nbgrader generate_assignment` does, release/ untouched).
+
+Parallel: `--workers` long-lived grader processes (default: one per CPU core), each importing nbgrader once and
+then grading many notebooks, each with its own sandbox uid (KBH_SANDBOX_UID/GID = --uid-base + worker number;
+RLIMIT_NPROC counts all processes of a uid, so concurrent graders must not share one). All write the one
+gradebook: students are created before the workers start (no two workers insert the same row) and SQLite gets
+a generous busy timeout, so a write waits for another worker's instead of failing with "database is locked".
+A kernel run by nbclient (nbgrader's stock Execute) is stopped at once after the last cell instead of waiting
+~2 s for a TensorFlow kernel to exit (KBH_GRADE_GRACEFUL_SHUTDOWN=1 keeps nbclient's default).
+
+Bad input is reported and the rest is graded: an unknown student folder (an invalid id, an assignment folder
+put where a student belongs, or with --roster-only a student not in the gradebook), a folder that is not an
+assignment, a notebook under the wrong name, a duplicate notebook, an assignment that does not exist. One
+progress line per finished notebook goes to stderr, the summary to stdout. Exit code 0 when every submission
+was graded, 1 if any could not be (or a feedback page failed), 2 on usage errors, 130 when interrupted.
+
+LMS import (--import-lms FOLDER_OR_ZIP --assignment A) copies each notebook of an LMS export to
+submitted/<student>/A/A.ipynb; see `student_from_export_path` for the naming rule. Several machines: --shard
+K/N (see README, "Grading a class").
+"""
+import argparse
+import dataclasses
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+import zipfile
+import zlib
+from collections import Counter, defaultdict
+from pathlib import Path, PurePosixPath
+
+DEFAULT_UID_BASE = 64100
+BUSY_TIMEOUT_S = 600  # SQLite waits this long for another worker's write instead of "database is locked"
+IGNORED_NAMES = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")
+BAD_ID_CHARACTERS = re.compile(r"[*?\[\]/\\]")  # nbgrader uses student and assignment ids as glob patterns
+
+
+@dataclasses.dataclass
+class Task:
+    student: str
+    assignment: str
+
+
+@dataclasses.dataclass
+class Result:
+    student: str
+    assignment: str
+    status: str  # "graded", "skipped" (already autograded), "failed", "not graded" (grading was stopped)
+    reason: str = ""
+    seconds: float = 0.0
+    score: float = None
+    max_score: float = None
+    feedback: str = ""  # "", "written", "failed: <reason>"
+    worker: int = -1
+
+
+@dataclasses.dataclass
+class Problem:
+    where: str
+    message: str
+    fatal: bool = True  # True: something was not graded (exit code 1); False: a note
+
+    def __str__(self):
+        return f"{self.where}: {self.message}"
+
+
+# --- the course -----------------------------------------------------------------------------------------
+
+def _path_with_python_bin():
+    """nbgrader runs its `alembic` script from PATH: put this Python's bin folder first."""
+    bin_dir = os.path.dirname(sys.executable)
+    if os.environ.get("PATH", "").split(os.pathsep)[:1] != [bin_dir]:
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def with_busy_timeout(url, seconds=BUSY_TIMEOUT_S):
+    """The gradebook URL, for SQLite with a busy timeout (SQLAlchemy passes `timeout` to sqlite3): a write waits
+    up to `seconds` for another worker's instead of failing with "database is locked". Other databases (e.g. a
+    PostgreSQL gradebook shared by several machines) are left as they are."""
+    if url.startswith("sqlite:") and "timeout=" not in url:
+        return f"{url}{'&' if '?' in url else '?'}timeout={seconds}"
+    return url
+
+
+_APPS = {}
+
+
+def course_app(root):
+    """nbgrader's app for the course in `root`, initialised as `nbgrader autograde` would be: the same config
+    files (Jupyter's config folders, the working folder, the course's nbgrader_config.py)."""
+    root = str(Path(root).resolve())
+    if root not in _APPS:
+        from nbgrader.apps.baseapp import NbGrader
+
+        app = NbGrader()
+        app.initialize([], root=root)
+        _APPS[root] = app
+    return _APPS[root]
+
+
+def gradebook_url(root):
+    return with_busy_timeout(course_app(root).coursedir.db_url)
+
+
+def source_assignments(root):
+    """{assignment: [notebook names]} of the course's source/ folder."""
+    source = Path(root) / "source"
+    if not source.is_dir():
+        return {}
+    return {p.name: sorted(nb.stem for nb in p.glob("*.ipynb")) for p in sorted(source.iterdir())
+            if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb"))}
+
+
+def gradebook_state(root):
+    """({assignment: [notebook names]}, {student ids}) recorded in the course's gradebook (created if absent)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook_url(root)) as gb:
+        assignments = {a.name: sorted(n.name for n in a.notebooks) for a in gb.assignments}
+        students = {s.id for s in gb.students}
+    return assignments, students
+
+
+def register_assignments(root, names, log):
+    """Record assignments that are in source/ but not yet in the gradebook, as `nbgrader generate_assignment`
+    does, without touching release/ (the release goes to a temporary folder)."""
+    from autograder.tools.course import run_nbgrader
+
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix="kbh-register-") as scratch:
+            result = run_nbgrader(["generate_assignment", name, "--force",
+                                   f"--CourseDirectory.release_directory={scratch}"], root)
+        if result.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{result.stdout}\n{result.stderr}")
+        log(f"registered assignment {name} in gradebook.db (nbgrader generate_assignment; release/ untouched)")
+
+
+def create_students(root, students):
+    """Create the students in the gradebook before the workers start, so no two workers insert the same row."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook_url(root)) as gb:
+        for student in students:
+            gb.update_or_create_student(student)
+
+
+# --- what is there to grade -----------------------------------------------------------------------------
+
+def _is_notebook(path):
+    return path.is_file() and path.suffix == ".ipynb" and not path.name.startswith(".")
+
+
+def bad_id(name):
+    """Why `name` cannot be an nbgrader student or assignment id, or None."""
+    if name.startswith((".", "_")):
+        return "it starts with '.' or '_'"
+    if BAD_ID_CHARACTERS.search(name):
+        return "it holds one of * ? [ ] / \\ (nbgrader uses ids as file patterns)"
+    if name != name.strip():
+        return "it starts or ends with a space"
+    return None
+
+
+def in_shard(student, shard):
+    """True if `student` belongs to `shard` = (k, n), k in 1..n: a stable hash of the name, so every machine
+    that sees the same submitted/ folder agrees without talking to the others."""
+    return shard is None or zlib.crc32(student.encode()) % shard[1] == shard[0] - 1
+
+
+def scan_submissions(root, known, requested=None, roster=None, shard=None):
+    """Decide what to grade under submitted/. Returns (tasks, problems).
+
+    known: {assignment: [notebook names]} (source/ and gradebook); requested: assignment names to grade (None:
+    every assignment that has submissions); roster: None to grade every student folder (nbgrader creates the
+    students, its default), or the set of student ids that may be graded; shard: (k, n) to look only at the
+    student folders of shard k of n (`in_shard`)."""
+    problems, tasks = [], []
+    submitted = Path(root) / "submitted"
+    wanted = None if requested is None else set(requested)
+    if not submitted.is_dir():
+        return tasks, [Problem("submitted/", "no such folder: nothing to grade")]
+    folders = sorted(submitted.iterdir())
+    lower = Counter(p.name.lower() for p in folders if p.is_dir())
+    for folder in folders:
+        where = f"submitted/{folder.name}"
+        if folder.name.startswith(".") or folder.name in IGNORED_NAMES or not in_shard(folder.name, shard):
+            continue
+        if not folder.is_dir():
+            problems.append(Problem(where, "not a student folder (a file); ignored", fatal=False))
+            continue
+        reason = bad_id(folder.name)
+        if reason:
+            problems.append(Problem(where, f"not graded: not a valid student id ({reason}); rename the folder"))
+            continue
+        if folder.name in known:
+            problems.append(Problem(where, f"not graded: unknown student {folder.name!r}: this looks like an "
+                                           f"assignment folder; the layout is submitted/<student>/{folder.name}/"))
+            continue
+        if roster is not None and folder.name not in roster:
+            problems.append(Problem(where, f"not graded: unknown student {folder.name!r} (not on the gradebook's "
+                                           f"roster; add with `nbgrader db student add {folder.name}`)"))
+            continue
+        if not any(not p.name.startswith(".") and (p.is_dir() or _is_notebook(p)) for p in folder.iterdir()):
+            problems.append(Problem(where, "nothing to grade: no assignment folder inside (the layout is "
+                                           "submitted/<student>/<assignment>/<notebook>.ipynb)", fatal=False))
+            continue
+        if lower[folder.name.lower()] > 1:
+            problems.append(Problem(where, "another student folder differs from this one only in upper/lower case; "
+                                           "both are graded, as two students", fatal=False))
+        for entry in sorted(folder.iterdir()):
+            inner = f"{where}/{entry.name}"
+            if entry.name.startswith(".") or entry.name in IGNORED_NAMES:
+                continue
+            if not entry.is_dir():
+                belongs = next((a for a in known if entry.suffix == ".ipynb" and entry.stem in known[a]), None)
+                if belongs and (wanted is None or belongs in wanted):
+                    problems.append(Problem(inner, f"not graded: not in an assignment folder (move it to "
+                                                   f"{where}/{belongs}/{entry.name})"))
+                elif belongs is None:
+                    problems.append(Problem(inner, "not in an assignment folder; ignored", fatal=False))
+                continue
+            if entry.name not in known:
+                if wanted is None or entry.name in wanted:
+                    problems.append(Problem(inner, f"not graded: there is no assignment {entry.name!r} "
+                                                   f"(known: {', '.join(sorted(known)) or 'none'})"))
+                continue
+            if wanted is not None and entry.name not in wanted:
+                continue
+            task, found = _check_assignment_folder(entry, inner, known[entry.name])
+            problems += found
+            if task:
+                tasks.append(Task(folder.name, entry.name))
+    return tasks, problems
+
+
+def _looks_like_copy(name, expected):
+    stem = Path(name).stem.lower()
+    return any(stem.startswith(e.lower()) or e.lower() in stem for e in expected)
+
+
+def _check_assignment_folder(folder, where, expected):
+    """(gradable?, problems) for one submitted/<student>/<assignment>/ folder."""
+    notebooks = sorted(p.name for p in folder.iterdir() if _is_notebook(p))
+    present = [e for e in expected if f"{e}.ipynb" in notebooks]
+    others = [n for n in notebooks if Path(n).stem not in expected]
+    want = " and ".join(f"{e}.ipynb" for e in expected)
+    if not present:
+        if others:
+            return False, [Problem(where, f"not graded: notebook under the wrong name: found "
+                                          f"{', '.join(others)}, expected {want} (rename it and grade again)")]
+        return False, [Problem(where, f"not graded: no notebook submitted (expected {want})")]
+    problems = []
+    for name in others:
+        kind = "duplicate submission" if _looks_like_copy(name, expected) else "extra notebook"
+        problems.append(Problem(f"{where}/{name}", f"{kind}: only {', '.join(f'{e}.ipynb' for e in present)} is "
+                                                   "graded (nbgrader ignores other notebooks)", fatal=False))
+    for name in expected:
+        if name not in present:
+            problems.append(Problem(where, f"{name}.ipynb missing: its cells score 0", fatal=False))
+    return True, problems
+
+
+# --- importing an LMS export ----------------------------------------------------------------------------
+
+MOODLE_FOLDER = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_[a-z]+_?$", re.I)
+MOODLE_FILE = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_[a-z]+_(?P<original>.+)$", re.I)
+
+
+def student_slug(name):
+    """A student id from a name in an LMS export: ASCII, lower case, spaces as '_', only [a-z0-9_.-]."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"\s+", "_", text.strip().lower())
+    return re.sub(r"[^a-z0-9_.-]", "", text).strip("._-")
+
+
+def student_from_export_path(relative, assignment):
+    """(student id, None) for one notebook of an LMS export, or (None, why not). `relative` is its path inside
+    the export (a PurePosixPath). The rule, first match wins:
+
+    * one folder deep, `<folder>/<file>.ipynb`: the student is the folder's name; a Moodle folder
+      `Jane Doe_1234_assignsubmission_file_` gives `jane_doe`;
+    * at the top: Moodle `Jane Doe_1234_assignsubmission_file_<original>.ipynb` gives `jane_doe`; otherwise the
+      text before the first '_' (Canvas `doejane_12345_67890_<original>.ipynb` and
+      `doejane_LATE_12345_67890_<original>.ipynb` give `doejane`, `alice_anything.ipynb` gives `alice`). A name
+      without '_', or one that starts with the assignment's name, names no student.
+
+    The id is made ASCII and lower case, with spaces as '_' (`student_slug`)."""
+    parts = relative.parts
+    if len(parts) > 2:
+        return None, "too deep (notebooks must be at the top of the export or one folder down)"
+    if len(parts) == 2:
+        folder = parts[0]
+        match = MOODLE_FOLDER.match(folder)
+        raw = match.group("student") if match else folder
+    else:
+        stem = relative.stem
+        match = MOODLE_FILE.match(stem)
+        if match:
+            raw = match.group("student")
+        elif "_" not in stem:
+            return None, "no student in the name (expected <student>_<anything>.ipynb)"
+        elif stem.lower().startswith(assignment.lower()) or stem.lower().startswith("_"):
+            return None, "the name starts with the assignment, not a student (expected <student>_<anything>.ipynb)"
+        else:
+            raw = stem.split("_", 1)[0]
+    student = student_slug(raw)
+    if not student:
+        return None, f"no usable student id in {raw!r}"
+    return student, None
+
+
+def _export_files(source, problems):
+    """{relative PurePosixPath: bytes} of the files in an LMS export (a folder or a zip), hidden files and
+    __MACOSX left out; unsafe zip paths reported."""
+    source = Path(source)
+    files = {}
+    if source.is_dir():
+        for path in sorted(source.rglob("*")):
+            relative = PurePosixPath(path.relative_to(source).as_posix())
+            if path.is_file() and not _hidden(relative):
+                files[relative] = path.read_bytes()
+    elif zipfile.is_zipfile(source):
+        with zipfile.ZipFile(source) as archive:
+            for info in archive.infolist():
+                relative = PurePosixPath(info.filename)
+                if relative.is_absolute() or ".." in relative.parts:
+                    problems.append(Problem(f"{source.name}:{info.filename}", "unsafe path in the zip; skipped"))
+                    continue
+                if info.is_dir() or _hidden(relative):
+                    continue
+                files[relative] = archive.read(info)
+    else:
+        raise FileNotFoundError(f"{source}: neither a folder nor a zip file")
+    return files
+
+
+def _hidden(relative):
+    return any(part.startswith(".") or part in IGNORED_NAMES for part in relative.parts)
+
+
+def import_lms(source, assignment, root, notebook=None):
+    """Copy the notebooks of an LMS export (folder or zip) to submitted/<student>/<assignment>/<notebook>.ipynb.
+
+    Returns (imported [(export path, student)], problems). Nothing is overwritten: a submission already there with
+    other content is reported and left alone; two notebooks that map to the same student are a duplicate and
+    neither is imported."""
+    notebook = notebook or assignment
+    problems, imported = [], []
+    files = _export_files(source, problems)
+    by_student = defaultdict(list)
+    for relative, content in files.items():
+        where = f"{Path(source).name}:{relative}"
+        if relative.suffix != ".ipynb":
+            problems.append(Problem(where, "not a notebook; skipped", fatal=False))
+            continue
+        student, why = student_from_export_path(relative, assignment)
+        if student is None:
+            problems.append(Problem(where, f"could not map to a student: {why}; not imported"))
+            continue
+        reason = bad_id(student)
+        if reason:
+            problems.append(Problem(where, f"student id {student!r} is not valid ({reason}); not imported"))
+            continue
+        by_student[student].append((relative, content))
+    for student, entries in sorted(by_student.items()):
+        names = ", ".join(str(r) for r, _ in entries)
+        if len(entries) > 1:
+            problems.append(Problem(f"{Path(source).name}", f"duplicate submission: {names} all map to student "
+                                    f"{student!r}; none imported (remove all but one and import again)"))
+            continue
+        relative, content = entries[0]
+        target = Path(root) / "submitted" / student / assignment / f"{notebook}.ipynb"
+        shown = target.relative_to(root)
+        if target.exists():
+            if target.read_bytes() == content:
+                problems.append(Problem(str(shown), f"already imported from {relative}; unchanged", fatal=False))
+                imported.append((str(relative), student))
+            else:
+                problems.append(Problem(str(shown), f"not replaced by {relative}: a different submission is already "
+                                                    "there (delete it first to import the new one)"))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        imported.append((str(relative), student))
+    return imported, problems
+
+
+# --- the worker: one long-lived process grading many (student, assignment) pairs --------------------------
+
+def _failure_reason(result):
+    """The most useful line of a failed `NbGraderAPI.autograde` result: the underlying error, not nbgrader's
+    closing "see the above traceback"."""
+    log, error = result.get("log", "") or "", result.get("error", "") or ""
+    last_error = ""
+    block = None
+    for line in log.splitlines() + ["[END]"]:
+        if line.startswith("[") and block is not None:  # a logged traceback ends at the next log record
+            found = [ln for ln in block if ln.strip() and not ln.startswith((" ", "Traceback", "The above exception",
+                                                                               "During handling"))]
+            last_error = found[-1] if found else last_error
+            block = None
+        if line.startswith("[ERROR] Traceback (most recent call last)"):
+            block = []
+        elif block is not None:
+            block.append(line[4:] if line.startswith("    ") else line)
+    if last_error:
+        return last_error.strip()[:300]
+    for line in log.splitlines():
+        if line.startswith("[ERROR]") and "Please see" not in line and "There was an error" not in line:
+            return line[len("[ERROR]"):].strip()[:300]
+    tail = [ln for ln in error.splitlines() if ln.strip()]
+    return (tail[-1].strip() if tail else "nbgrader reported a failure without a reason")[:300]
+
+
+def _grade_one(api, root, task, force, feedback):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    started = time.perf_counter()
+    outcome = api.autograde(task["assignment"], task["student"], force=force, create=True)
+    for _ in range(2):  # another worker held the gradebook past the busy timeout: grade this one again
+        if outcome.get("success") or "database is locked" not in (outcome.get("log", "") or ""):
+            break
+        outcome = api.autograde(task["assignment"], task["student"], force=True, create=True)
+    result = {"student": task["student"], "assignment": task["assignment"], "status": "graded", "reason": ""}
+    log = outcome.get("log", "") or ""
+    print(f"=== nbgrader autograde {task['assignment']} --student {task['student']}: "
+          f"{'ok' if outcome.get('success') else 'FAILED'}\n{log}{outcome.get('error', '')}", file=sys.stderr, flush=True)
+    if not outcome.get("success"):
+        error_tail = [ln for ln in (outcome.get("error") or "").splitlines() if ln.strip()]
+        if error_tail and error_tail[-1].startswith(("SystemExit", "KeyboardInterrupt")):
+            result.update(status="stopped", reason=error_tail[-1].split(":", 1)[-1].strip() or error_tail[-1])
+        else:
+            result.update(status="failed", reason=_failure_reason(outcome))
+    elif "Skipping existing assignment" in log:
+        result["status"] = "skipped"
+        result["reason"] = "already autograded (--force to grade again)"
+    if result["status"] in ("graded", "skipped"):
+        try:
+            with Gradebook(api.coursedir.db_url) as gb:
+                submission = gb.find_submission(task["assignment"], task["student"])
+                result["score"], result["max_score"] = submission.score, submission.max_score
+        except MissingEntry:
+            pass
+        if feedback:
+            made = api.generate_feedback(task["assignment"], task["student"], force=result["status"] == "graded")
+            print(f"=== nbgrader generate_feedback {task['assignment']} --student {task['student']}: "
+                  f"{'ok' if made.get('success') else 'FAILED'}\n{made.get('log', '')}{made.get('error', '')}",
+                  file=sys.stderr, flush=True)
+            result["feedback"] = "written" if made.get("success") else f"failed: {_failure_reason(made)}"
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def worker_main(argv=None):
+    """`python -c 'from autograder.class_grading.grade import worker_main; worker_main()' ROOT`: read one JSON task per
+    line on stdin, autograde it with nbgrader, answer one JSON result per line. nbgrader's log goes to stderr."""
+    root = Path((argv or sys.argv[1:])[0]).resolve()
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    tasks = os.fdopen(os.dup(0), "r")
+    os.dup2(2, 1)  # anything printed by nbgrader or a library goes to the log, not into the protocol
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # and no process it starts (checker, kernel) can read the tasks
+    os.close(null)
+    _path_with_python_bin()
+    os.chdir(root)
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.apps.baseapp import NbGrader
+    from traitlets.config import Config
+
+    app = NbGrader()
+    app.initialize([], root=str(root))  # the same config files `nbgrader autograde` reads
+    url = with_busy_timeout(app.coursedir.db_url)
+    override = Config()
+    override.CourseDirectory.db_url = url
+    if os.environ.get("KBH_GRADE_GRACEFUL_SHUTDOWN") != "1":
+        # Once a notebook's last cell has run, nbclient asks its kernel to exit and waits for it: about 2 s for a
+        # kernel that imported TensorFlow, paid per notebook for nothing (every cell has run). Stop it at
+        # once instead. Set on NotebookClient, the most general section, so any value nbgrader_config.py gives
+        # Execute (or a subclass) still wins.
+        override.NotebookClient.shutdown_kernel = "immediate"
+    app.update_config(override)
+    app.coursedir.db_url = url
+    api = NbGraderAPI(coursedir=app.coursedir, parent=app)
+    protocol.write(json.dumps({"ready": True}) + "\n")
+    for line in tasks:
+        if not line.strip():
+            continue
+        task = json.loads(line)
+        try:
+            result = _grade_one(api, root, task, task.get("force", False), task.get("feedback", True))
+        except BaseException as error:  # noqa: BLE001 (a worker reports, it never dies silently)
+            result = {"student": task["student"], "assignment": task["assignment"], "status": "failed",
+                      "reason": f"{type(error).__name__}: {error}"[:300]}
+        protocol.write(json.dumps(result) + "\n")
+        os.chdir(root)
+
+
+class Worker:
+    """One grader process (see `worker_main`) with its own sandbox uid; talks JSON lines over pipes."""
+
+    def __init__(self, root, index, uid, log_path):
+        self.root, self.index, self.uid, self.log_path = root, index, uid, log_path
+        self.process = None
+
+    def start(self):
+        env = dict(os.environ)
+        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+        env["KBH_SANDBOX_UID"] = env["KBH_SANDBOX_GID"] = str(self.uid)
+        env["PYTHONUNBUFFERED"] = "1"
+        log = open(self.log_path, "a", encoding="utf-8")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from autograder.class_grading.grade import worker_main; worker_main()", str(self.root)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1, env=env,
+            cwd=self.root)
+        log.close()
+        ready = self.process.stdout.readline()
+        if not ready:
+            raise RuntimeError(f"grader process {self.index} did not start (exit code {self.process.wait()}); "
+                               f"see {self.log_path}")
+
+    def grade(self, task, force, feedback):
+        """The result dict of one task; a dead process is reported as a failure and started again."""
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+        try:
+            self.process.stdin.write(json.dumps({**dataclasses.asdict(task), "force": force,
+                                                 "feedback": feedback}) + "\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        if line:
+            return json.loads(line)
+        code = self.process.wait()
+        self.process = None
+        return {"student": task.student, "assignment": task.assignment, "status": "failed",
+                "reason": f"the grader process died (exit code {code}) while grading this; see {self.log_path}"}
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.terminate()
+                self.process.wait()
+        self.process = None
+
+    def kill(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _clock(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def _score(result):
+    if result.get("score") is None:
+        return ""
+    return f"{result['score']:g}/{result['max_score']:g}"
+
+
+def grade_in_parallel(root, tasks, workers, uid_base, log_dir, force=False, feedback=True, out=None):
+    """Grade `tasks` with `workers` grader processes (nbgrader's log of worker i in `log_dir`/worker-i.log); print
+    one progress line per finished notebook to `out` (default: sys.stderr at the time of the call); return the
+    list of Result (in the order they finished)."""
+    out = out if out is not None else sys.stderr
+    log_dir = Path(log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    pending = queue.Queue()
+    for task in tasks:
+        pending.put(task)
+    finished = queue.Queue()
+    stop = threading.Event()
+    pool = [Worker(Path(root), i, uid_base + i, log_dir / f"worker-{i}.log") for i in range(workers)]
+
+    def run(worker):
+        try:
+            while not stop.is_set():
+                try:
+                    task = pending.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    outcome = worker.grade(task, force, feedback)
+                except Exception as error:  # the process could not even start
+                    outcome = {"student": task.student, "assignment": task.assignment, "status": "failed",
+                               "reason": str(error)}
+                outcome["worker"] = worker.index
+                if outcome.get("status") == "stopped":  # the grader refuses to go on (e.g. no sandbox): neither
+                    stop.set()                         # this worker nor any other takes another task
+                finished.put(outcome)
+        finally:
+            worker.stop()
+
+    threads = [threading.Thread(target=run, args=(w,), daemon=True) for w in pool]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    results, total, stopped_reason = [], len(tasks), None
+    try:
+        while len(results) < total and (any(t.is_alive() for t in threads) or not finished.empty()):
+            try:
+                outcome = finished.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if outcome["status"] == "stopped":
+                stop.set()
+                stopped_reason = stopped_reason or outcome["reason"]
+                outcome["status"], outcome["reason"] = "not graded", f"grading stopped: {outcome['reason']}"
+            result = Result(**{k: v for k, v in outcome.items() if k in Result.__dataclass_fields__})
+            results.append(result)
+            elapsed = time.perf_counter() - started
+            left = elapsed / len(results) * (total - len(results))
+            detail = {"graded": _score(outcome), "skipped": f"{_score(outcome)} skipped: {result.reason}",
+                      "failed": f"FAILED: {result.reason}", "not graded": f"NOT GRADED: {result.reason}"}
+            extra = f"  feedback {result.feedback}" if result.feedback.startswith("failed") else ""
+            print(f"[{len(results):>{len(str(total))}}/{total}] {result.seconds:5.1f}s  {result.student}  "
+                  f"{result.assignment}  {detail.get(result.status, result.status)}{extra}"
+                  f"   (elapsed {_clock(elapsed)}, ~{_clock(left)} left)", file=out, flush=True)
+    except KeyboardInterrupt:
+        stop.set()
+        for worker in pool:
+            worker.kill()
+        raise
+    for thread in threads:
+        thread.join()
+    done = {(r.student, r.assignment) for r in results}
+    for task in tasks:
+        if (task.student, task.assignment) not in done:
+            results.append(Result(task.student, task.assignment, "not graded",
+                                  f"grading stopped: {stopped_reason or 'a grader process failed'}"))
+    return results
+
+
+# --- the command ----------------------------------------------------------------------------------------
+
+def export_grades(root, csv_path):
+    from autograder.tools.course import run_nbgrader
+
+    return run_nbgrader(["export", "--to", str(csv_path)], root)
+
+
+def summary(results, problems, seconds, workers, outputs):
+    """The closing report, as text."""
+    lines = []
+    by_status = Counter(r.status for r in results)
+    students = {r.student for r in results}
+    not_graded = [p for p in problems if p.fatal and p.where != "nbgrader export"]
+    lines.append(f"Graded {by_status['graded']} notebooks of {len(students)} students in {_clock(seconds)} "
+                 f"({seconds:.1f} s, {workers} workers): {by_status['graded']} graded, {by_status['skipped']} "
+                 f"skipped (already graded), {by_status['failed']} failed, "
+                 f"{by_status['not graded'] + len(not_graded)} not graded")
+    per_assignment = defaultdict(list)
+    for r in results:
+        if r.status in ("graded", "skipped") and r.score is not None:
+            per_assignment[r.assignment].append(r)
+    if per_assignment:
+        lines.append("Scores (autograded points; count of each total):")
+        for assignment, rows in sorted(per_assignment.items()):
+            scores = [r.score for r in rows]
+            top = rows[0].max_score
+            spread = ", ".join(f"{s:g}×{n}" for s, n in sorted(Counter(scores).items(), reverse=True))
+            per_notebook = sorted(r.seconds for r in rows if r.status == "graded")
+            timing = (f"; {per_notebook[len(per_notebook) // 2]:.1f} s per notebook (median)"
+                      if per_notebook else "")
+            lines.append(f"  {assignment:<24} {len(rows):>3} notebooks  mean {sum(scores) / len(scores):.2f}/{top:g}"
+                         f"  full marks {sum(s == top for s in scores)}  zero {sum(s == 0 for s in scores)}"
+                         f"  [{spread}]{timing}")
+    failed = [r for r in results if r.status in ("failed", "not graded") or r.feedback.startswith("failed")]
+    export = [p for p in problems if p.where == "nbgrader export"]
+    if failed or export:
+        lines.append("Failures:")
+        for r in sorted(failed, key=lambda r: (r.assignment, r.student)):
+            reason = r.reason if r.status in ("failed", "not graded") else f"feedback {r.feedback}"
+            lines.append(f"  {r.student}/{r.assignment}: {reason}")
+        lines += [f"  {p}" for p in export]
+    if not_graded:
+        lines.append("Not graded (bad input):")
+        lines += [f"  {p}" for p in not_graded]
+    notes = [p for p in problems if not p.fatal]
+    if notes:
+        lines.append("Notes:")
+        lines += [f"  {p}" for p in notes]
+    lines += [f"Wrote {text}" for text in outputs]
+    return "\n".join(lines)
+
+
+def _worker_count(requested, tasks):
+    count = requested or os.cpu_count() or 1
+    return max(1, min(count, len(tasks) or 1))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder.class_grading.grade", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignments", nargs="*", help="assignments to grade (default: every assignment that has "
+                                                       "submissions)")
+    parser.add_argument("--course", default=".", help="course root, the folder with nbgrader_config.py (default: .)")
+    parser.add_argument("--workers", type=int, default=0, help="grader processes (default: one per CPU core)")
+    parser.add_argument("--uid-base", type=int, default=int(os.environ.get("KBH_GRADE_UID_BASE", DEFAULT_UID_BASE)),
+                        help=f"sandbox uid of worker i is UID_BASE + i (default {DEFAULT_UID_BASE}, or "
+                             "$KBH_GRADE_UID_BASE)")
+    parser.add_argument("--force", action="store_true", help="grade again what is already autograded")
+    parser.add_argument("--roster-only", action="store_true",
+                        help="grade only students already in the gradebook (`nbgrader db student add/import`); also "
+                             "the case when nbgrader_config.py sets c.Autograde.create_student = False")
+    parser.add_argument("--no-feedback", action="store_true", help="do not write feedback HTML")
+    parser.add_argument("--csv", default="grades.csv", help="grades file, relative to the course (default grades.csv)")
+    parser.add_argument("--import-lms", metavar="FOLDER_OR_ZIP", help="first import an LMS export into submitted/")
+    parser.add_argument("--assignment", help="the assignment an LMS export is for (with --import-lms)")
+    parser.add_argument("--import-only", action="store_true", help="import the LMS export, do not grade")
+    parser.add_argument("--shard", metavar="K/N", help="grade only the students of shard K of N (a stable hash of "
+                                                        "the name; for several machines), and do not export")
+    parser.add_argument("--log-dir", help="nbgrader's log of each worker goes here (default: a new temporary folder)")
+    parser.add_argument("--json", metavar="PATH", help="also write every result as JSON (for scripts)")
+    parser.add_argument("--report", action="store_true", help="then write the class report of the graded "
+                        "assignments to reports/ (python -m autograder.class_grading.report; README, \"Class report\")")
+    args = parser.parse_args(argv)
+
+    root = Path(args.course).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        print(f"{root}: no nbgrader_config.py here; pass the course root with --course", file=sys.stderr)
+        return 2
+    if args.import_lms and not args.assignment:
+        print("--import-lms needs --assignment NAME (the assignment the export is for)", file=sys.stderr)
+        return 2
+    shard = None
+    if args.shard:
+        match = re.fullmatch(r"(\d+)/(\d+)", args.shard)
+        if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+            print(f"--shard {args.shard}: expected K/N with 1 <= K <= N, e.g. 2/4", file=sys.stderr)
+            return 2
+        shard = int(match.group(1)), int(match.group(2))
+    _path_with_python_bin()
+    started = time.perf_counter()
+    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+
+    source = source_assignments(root)
+    registered, roster = gradebook_state(root)
+    known = {**source, **registered}
+    problems = []
+    requested = list(dict.fromkeys(args.assignments + ([args.assignment] if args.assignment else []))) or None
+    if requested:
+        for name in requested:
+            if name not in known:
+                problems.append(Problem(name, f"not graded: there is no assignment {name!r} "
+                                              f"(known: {', '.join(sorted(known)) or 'none'})"))
+        requested = [name for name in requested if name in known]
+
+    if args.import_lms:
+        if args.assignment not in known:
+            print(f"--assignment {args.assignment}: there is no such assignment (known: {', '.join(sorted(known))})",
+                  file=sys.stderr)
+            return 2
+        try:
+            imported, import_problems = import_lms(args.import_lms, args.assignment, root,
+                                                   (known[args.assignment] or [args.assignment])[0])
+        except (FileNotFoundError, zipfile.BadZipFile) as error:
+            print(f"--import-lms: {error}", file=sys.stderr)
+            return 2
+        say(f"Imported {len(imported)} notebooks from {args.import_lms} into submitted/<student>/{args.assignment}/")
+        for relative, student in imported:
+            say(f"  {relative} -> {student}")
+        for problem in import_problems:
+            say(f"  {problem}")
+        problems += import_problems
+        if args.import_only:
+            return 1 if any(p.fatal for p in problems) else 0
+
+    if requested == []:
+        print("\n".join(str(p) for p in problems), file=sys.stderr)
+        return 1
+    roster_only = args.roster_only or not course_app(root).config.Autograde.get("create_student", True)
+    tasks, found = scan_submissions(root, known, requested, roster if roster_only else None, shard)
+    problems += found
+    for name in sorted({t.assignment for t in tasks} - set(registered)):
+        try:
+            register_assignments(root, [name], say)
+        except RuntimeError as error:
+            problems.append(Problem(name, f"not graded: could not register it in the gradebook: "
+                                          f"{str(error).strip().splitlines()[-1][:300]}"))
+            tasks = [t for t in tasks if t.assignment != name]
+    create_students(root, sorted({t.student for t in tasks}))
+    workers = _worker_count(args.workers, tasks)
+    log_dir = Path(args.log_dir or tempfile.mkdtemp(prefix="kbh-grade-class-")).resolve()
+    say(f"Grading {len(tasks)} notebooks ({len({t.student for t in tasks})} students, "
+        f"{len({t.assignment for t in tasks})} assignments) with {workers} workers; nbgrader's log: "
+        f"{log_dir}/worker-*.log")
+    for problem in problems:
+        say(f"  {'NOT GRADED' if problem.fatal else 'note'}: {problem}")
+    # Longest first: assignments with more cells tend to take longer, and a long one started last leaves a core idle.
+    tasks.sort(key=lambda t: (-_cost(root, t.assignment), t.assignment, t.student))
+    try:
+        results = (grade_in_parallel(root, tasks, workers, args.uid_base, log_dir, args.force, not args.no_feedback)
+                   if tasks else [])
+    except KeyboardInterrupt:
+        say("Interrupted: the grader processes were stopped; what finished is in the gradebook. Run the same "
+            "command again to grade the rest (finished notebooks are skipped).")
+        return 130
+
+    outputs = [f"{course_app(root).coursedir.db_url} (nbgrader's gradebook)"]
+    if shard:
+        outputs.append(f"no {args.csv}: this is shard {args.shard}; run `nbgrader export` once every shard is done")
+    else:
+        exported = export_grades(root, args.csv)
+        if exported.returncode == 0:
+            outputs.append(f"{root / args.csv} (nbgrader export)")
+        else:
+            problems.append(Problem("nbgrader export",
+                                    f"failed: {(exported.stderr or exported.stdout).strip()[-300:]}"))
+    if not args.no_feedback:
+        pages = sum(r.feedback == "written" for r in results)
+        outputs.append(f"{root / 'feedback'}/<student>/<assignment>/ ({pages} feedback pages)")
+    if args.report:
+        from autograder.class_grading.report import write_report
+
+        graded = sorted({r.assignment for r in results}) or requested
+        try:
+            write_report(root, graded, timings={(r.student, r.assignment): r.seconds
+                                                for r in results if r.status == "graded"})
+            outputs.append(f"{root / 'reports' / 'report.html'} (class report, with report.json and CSV files)")
+        except Exception as error:  # the grades are in the gradebook either way
+            problems.append(Problem("class report", f"failed: {type(error).__name__}: {error}"))
+    seconds = time.perf_counter() - started
+    print(summary(results, problems, seconds, workers, outputs), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "seconds": seconds, "workers": workers, "results": [dataclasses.asdict(r) for r in results],
+            "problems": [dataclasses.asdict(p) for p in problems]}, indent=1))
+    bad = (any(r.status in ("failed", "not graded") or r.feedback.startswith("failed") for r in results)
+           or any(p.fatal for p in problems))
+    return 1 if bad else 0
+
+
+_COSTS = {}
+
+
+def _cost(root, assignment):
+    """A rough cost of grading one notebook of `assignment`: the number of code cells of its source notebook."""
+    if assignment not in _COSTS:
+        try:
+            import nbformat
+
+            path = Path(root) / "source" / assignment / f"{assignment}.ipynb"
+            _COSTS[assignment] = sum(c.cell_type == "code" for c in nbformat.read(path, as_version=4).cells)
+        except (OSError, ValueError):
+            _COSTS[assignment] = 0
+    return _COSTS[assignment]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
