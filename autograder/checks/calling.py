@@ -233,21 +233,29 @@ def as_number(result, name="your function"):
 
 
 @_names_exercise
-def expect_value_error(fn, *args, name=None, reason, **kwargs):
+def expect_value_error(fn, *args, name=None, reason, words=(), allow_keras=False, **kwargs):
     """Check that the student's `fn(*args, **kwargs)` raises ValueError with a message.
 
     Args:
         reason: what is wrong with the input, in words, used in the failure message.
+        words: words the message must contain (case-insensitive), so that it says which argument is wrong.
+        allow_keras: the answer may call Keras (notebook 00's exercises build Keras objects).
     """
     name = name or getattr(fn, "__name__", "your function")
     call = describe_call(name, args, kwargs)
     try:
-        call_student(fn, *args, name=name, **kwargs)
+        call_student(fn, *args, name=name, allow_keras=allow_keras, **kwargs)
     except CheckFailed as failure:
         cause = failure.__cause__
         if isinstance(cause, ValueError):
-            if not str(cause).strip():
+            message = str(cause).strip()
+            if not message:
                 raise CheckFailed(f"{call} raised ValueError without a message; say what was wrong ({reason}).",
+                                  kind="no_value_error") from None
+            missing = [word for word in words if word.lower() not in message.lower()]
+            if missing:
+                raise CheckFailed(f"{call} raised ValueError({message!r}), but the message should say what is "
+                                  f"wrong ({reason}): mention {' and '.join(map(repr, missing))}.",
                                   kind="no_value_error") from None
             return None
         if cause is None:

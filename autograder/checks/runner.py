@@ -56,18 +56,21 @@ def report_rejects(name, count, *, what="invalid inputs", also=""):
     print(f"\u2713 {name} {verb} ValueError on all {count} {what}{also}.")
 
 
-def check_rejects(student_fn, invalid, *, name, what="invalid inputs", also="", quiet=False):
+def check_rejects(student_fn, invalid, *, name, what="invalid inputs", also="", quiet=False, allow_keras=False):
     """Each invalid input must make the student's function raise ValueError with a message.
 
     Args:
-        invalid: list of (args tuple, kwargs dict, reason str); `reason` says in words what is wrong with it.
+        invalid: list of (args tuple, kwargs dict, reason str) or (args, kwargs, reason, words): `reason` says
+            in words what is wrong with the input; the message must mention each of `words` (see
+            `calling.expect_value_error`).
     Returns the number of invalid inputs checked.
     """
     invalid = list(invalid)
     if not invalid:
         raise ValueError("check_rejects needs at least one invalid input")  # a check that runs nothing cannot fail
-    for args, kwargs, reason in invalid:
-        expect_value_error(student_fn, *args, name=name, reason=reason, **kwargs)
+    for args, kwargs, reason, *words in invalid:
+        expect_value_error(student_fn, *args, name=name, reason=reason, words=words[0] if words else (),
+                           allow_keras=allow_keras, **kwargs)
     if not quiet:
         report_rejects(name, len(invalid), what=what, also=also)
     return len(invalid)
