@@ -1,6 +1,7 @@
-"""The checker process that SplitExecute keeps for many notebooks (`CheckerProcess`, `split.serve_jobs`): its
+"""The checker process that SplitExecute keeps for many notebooks (`CheckerProcess`, `checker.serve_jobs`): its
 replies cannot be forged through stdout, a failed notebook gets it replaced, and a notebook past its time is
-killed with it. (Real notebooks through it: test_nbgrader_pipeline.py and test_redteam.py.)"""
+killed with it; and `checker.grade` when the answer kernel or the setup cell fails to start. (Real notebooks
+through it: test_nbgrader_pipeline.py and test_redteam.py.)"""
 import json
 import time
 
@@ -8,8 +9,9 @@ import nbformat
 import pytest
 
 from autograder.grading import sandbox
-from autograder.grading import checker as split
-from autograder.grading.preprocessors import CheckerProcess
+from autograder.grading.checker import grade
+from autograder.grading.checker_process import CheckerProcess
+from autograder.grading.kernel_driver import AnswerKernel, GraderFault
 
 
 def job_file(folder, setup_source):
@@ -59,7 +61,7 @@ def test_a_notebook_past_its_time_is_killed_with_its_checker(checker, tmp_path):
 
 
 def graded_job(folder):
-    """A job of a setup cell, an answer `f` and a check of it, as split.grade reads it."""
+    """A job of a setup cell, an answer `f` and a check of it, as the checker's grade() reads it."""
     job = json.loads(open(job_file(folder, "x = 1")[0]).read())
     job["notebook"]["cells"].append(nbformat.v4.new_code_cell(
         "assert f(2) == 2\nprint('f is right')", metadata={"nbgrader": {"grade_id": "f_check", "grade": True,
@@ -69,7 +71,7 @@ def graded_job(folder):
 
 def test_an_answer_kernel_that_fails_to_start_is_tried_again(tmp_path, monkeypatch):
     monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
-    real, calls = split.AnswerKernel._start_kernel, []
+    real, calls = AnswerKernel._start_kernel, []
 
     def flaky(kernel):
         calls.append(1)
@@ -77,9 +79,9 @@ def test_an_answer_kernel_that_fails_to_start_is_tried_again(tmp_path, monkeypat
             raise RuntimeError("Kernel didn't respond in 60 seconds")
         return real(kernel)
 
-    monkeypatch.setattr(split.AnswerKernel, "_start_kernel", flaky)
+    monkeypatch.setattr(AnswerKernel, "_start_kernel", flaky)
     log = []
-    results = split.grade(graded_job(tmp_path), log.append)
+    results = grade(graded_job(tmp_path), log.append)
     assert len(calls) == 2 and any("attempt 1 of 3" in line for line in log)
     assert results[2] == [{"output_type": "stream", "name": "stdout", "text": "f is right\n"}]
 
@@ -90,9 +92,9 @@ def test_an_answer_kernel_that_never_starts_is_the_graders_fault_not_the_student
     def broken(kernel):
         raise RuntimeError("Kernel died before replying to kernel_info")
 
-    monkeypatch.setattr(split.AnswerKernel, "_start_kernel", broken)
-    with pytest.raises(split.GraderFault, match="did not start"):
-        split.grade(graded_job(tmp_path), lambda message: None)
+    monkeypatch.setattr(AnswerKernel, "_start_kernel", broken)
+    with pytest.raises(GraderFault, match="did not start"):
+        grade(graded_job(tmp_path), lambda message: None)
 
 
 def test_a_setup_cell_that_failed_once_is_run_again(tmp_path, monkeypatch):
@@ -103,7 +105,7 @@ def test_a_setup_cell_that_failed_once_is_run_again(tmp_path, monkeypatch):
         f"import pathlib\nmarker = pathlib.Path({str(marker)!r})\n"
         "if not marker.exists():\n    marker.touch()\n    raise ImportError('cannot import name x (circular import)')")
     log = []
-    results = split.grade(job, log.append)
+    results = grade(job, log.append)
     assert any("running it once more" in line for line in log)
     assert results[0] == [] and results[2][0]["text"] == "f is right\n"
 
@@ -112,5 +114,5 @@ def test_a_setup_cell_that_always_fails_is_the_graders_fault(tmp_path, monkeypat
     monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
     job = graded_job(tmp_path)
     job["notebook"]["cells"][0]["source"] = "import no_such_module_here"
-    with pytest.raises(split.GraderFault, match="setup cell failed: ModuleNotFoundError"):
-        split.grade(job, lambda message: None)
+    with pytest.raises(GraderFault, match="setup cell failed: ModuleNotFoundError"):
+        grade(job, lambda message: None)

@@ -19,6 +19,7 @@ import pytest
 
 from autograder.tools import benchmark
 from autograder.class_grading import grade as grade_class
+from autograder.class_grading import lms_import
 from autograder.tools.course import generate_assignments, make_course, replace_in_answer, solved_submission
 from autograder.grading.preprocessors import HIDDEN_REGION
 from redteam.cases import trimmed
@@ -234,12 +235,12 @@ def test_each_worker_gets_its_own_sandbox_uid(tmp_path, monkeypatch):
     ("Bob/Untitled.ipynb", "bob"),                                                     # <student>/<file>
 ])
 def test_lms_names_map_to_students(path, student):
-    assert grade_class.student_from_export_path(PurePosixPath(path), ASSIGNMENT) == (student, None)
+    assert lms_import.student_from_export_path(PurePosixPath(path), ASSIGNMENT) == (student, None)
 
 
 @pytest.mark.parametrize("path", ["01_to_categorical.ipynb", "notebook.ipynb", "a/b/c.ipynb", "_x.ipynb"])
 def test_lms_names_without_a_student_are_not_mapped(path):
-    student, why = grade_class.student_from_export_path(PurePosixPath(path), ASSIGNMENT)
+    student, why = lms_import.student_from_export_path(PurePosixPath(path), ASSIGNMENT)
     assert student is None and why
 
 
@@ -280,7 +281,7 @@ def test_lms_import_maps_reports_and_never_overwrites(empty_course, tmp_path):
     existing = empty_course / "submitted" / "max_mustermann" / ASSIGNMENT / NOTEBOOK
     existing.parent.mkdir(parents=True)
     existing.write_bytes(notebook_bytes("an earlier upload"))
-    imported, problems = grade_class.import_lms(export, ASSIGNMENT, empty_course)
+    imported, problems = lms_import.import_lms(export, ASSIGNMENT, empty_course)
     assert imported == [("doejane_12345_67890_01_to_categorical.ipynb", "doejane")]
     jane = empty_course / "submitted" / "doejane" / ASSIGNMENT / NOTEBOOK
     assert jane.read_bytes() == notebook_bytes("jane")

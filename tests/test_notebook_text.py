@@ -302,12 +302,28 @@ def test_claims_cover_every_notebook():
 MENU = "*Kernel → Restart Kernel and Run All Cells…*"
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_intro_names_jupyterlab_4s_menu_item_and_both_ways_to_validate(name):
-    intro = " ".join(notebook(name).cells[0].source.split())  # Markdown renders a line break as a space
-    assert MENU in intro
-    assert "click **Validate** in the notebook's toolbar" in intro
-    assert f"`python -m autograder.tools.validate {name}.ipynb` in a terminal" in intro
+HOW_TO_WORK = "../00_workflow/00_workflow.ipynb#How-to-work"
+
+
+def how_to_work_section():
+    found = [c for c in notebook(W).cells if c.cell_type == "markdown" and c.source.startswith("## How to work\n")]
+    assert len(found) == 1, "notebook 00 has one '## How to work' section"
+    return " ".join(found[0].source.split())  # Markdown renders a line break as a space
+
+
+def test_how_to_work_names_jupyterlab_4s_menu_item_and_both_ways_to_validate():
+    section = how_to_work_section()
+    assert MENU in section
+    assert "click **Validate** in the notebook's toolbar" in section
+    assert "`python -m autograder.tools.validate NOTEBOOK.ipynb` in a terminal" in section
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != W])
+def test_how_to_work_is_said_once_and_linked(name):
+    intro = " ".join(notebook(name).cells[0].source.split())
+    assert f"[00 · How to work]({HOW_TO_WORK})" in intro
+    assert f"`python -m autograder.tools.validate {name}.ipynb`" in intro
+    assert not any(MENU in cell.source for cell in notebook(name).cells), "the long text lives in notebook 00"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -375,3 +391,53 @@ def test_the_training_rule_can_fail():
     assert unexplained_decimals(cell) == ["0.93"]
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="keras_version: 3.15.1; loss 0.27.\n")]
     assert unexplained_decimals(cell) == ["0.27"]
+
+
+# --- rhythm: the notebooks read like keras.io guides -----------------------------------------------------------
+
+DEMO_LINES = 20
+DRAWS = re.compile(r"\bplt\.|\.imshow\(|\.plot\(")
+TRAINS = re.compile(r"\.fit\(")
+
+
+def is_demo(cell):
+    return cell.cell_type == "code" and "demo" in cell.metadata.get("tags", [])
+
+
+def headings_inside(source):
+    lines, fenced = [], False
+    for number, line in enumerate(source.splitlines()):
+        fenced ^= line.startswith("```")
+        if not fenced and number > 0 and re.match(r"#{1,6} ", line):
+            lines.append(line)
+    return lines
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_heading_opens_its_cell(name):
+    inside = [h for cell in notebook(name).cells if cell.cell_type == "markdown" for h in headings_inside(cell.source)]
+    assert not inside, f"{name}: headings in the middle of a cell: {inside}"
+
+
+def test_the_heading_rule_can_fail():
+    assert headings_inside("Some text.\n\n## 2. Next part") == ["## 2. Next part"]
+    assert headings_inside("## 1. A part\n```python\n# a comment\n```") == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_demonstration_says_what_to_look_for(name):
+    cells = notebook(name).cells
+    bare = [cells[k].source.splitlines()[0] for k in range(len(cells)) if is_demo(cells[k]) and not (
+        k + 1 < len(cells) and cells[k + 1].cell_type == "markdown"
+        and cells[k + 1].source.startswith("**What to look for.**"))]
+    assert not bare, f"{name}: demonstrations with no 'What to look for' after them, starting {bare}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_demonstrations_are_short_and_compute_apart_from_plotting(name):
+    demos = [cell.source for cell in notebook(name).cells if is_demo(cell)]
+    assert demos, f"{name} has demonstrations"
+    long = [d.splitlines()[0] for d in demos if len(d.splitlines()) > DEMO_LINES]
+    mixed = [d.splitlines()[0] for d in demos if DRAWS.search(d) and TRAINS.search(d)]
+    assert not long, f"{name}: demo cells longer than {DEMO_LINES} lines, starting {long}"
+    assert not mixed, f"{name}: demo cells that both train and plot, starting {mixed}"

@@ -24,7 +24,7 @@ def test_others_get_one_sentence_naming_what_is_needed_and_what_was_found(versio
 
 
 def test_it_runs_as_a_file_with_the_standard_library_only():
-    result = subprocess.run([sys.executable, "-S", "-I", str(REPO_ROOT / "autograder" / "python_check.py")],
+    result = subprocess.run([sys.executable, "-S", "-I", str(REPO_ROOT / "autograder" / "tools" / "python_check.py")],
                             capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 

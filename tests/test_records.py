@@ -4,10 +4,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.grading import checker as split
 from autograder.checks.runner import Case, compare_once
 from autograder.checks.compare import Mistake
 from autograder.checks.errors import RECORD_MIME, CheckFailed
+from autograder.grading.checker import run_trusted
 from autograder.grading.preprocessors import DropCheckRecords
 from autograder.checks.calling import expect_value_error
 
@@ -65,9 +65,9 @@ def test_a_missing_value_error_is_recorded():
 def test_the_grader_puts_the_record_before_the_note_and_only_for_failed_cells():
     namespace = {"__builtins__": __builtins__, "check": lambda ok: None if ok else (_ for _ in ()).throw(
         CheckFailed("f(1): wrong values.", exercise="f", kind="wrong_values"))}
-    failed = split.run_trusted("check(False)", namespace, "f_check")
-    passed = split.run_trusted("check(True)", namespace, "f_check")
-    crashed = split.run_trusted("1 / 0", namespace, "f_hidden")
+    failed = run_trusted("check(False)", namespace, "f_check")
+    passed = run_trusted("check(True)", namespace, "f_check")
+    crashed = run_trusted("1 / 0", namespace, "f_hidden")
     assert [o["output_type"] for o in failed] == ["display_data", "error"]
     assert failed[0]["data"][RECORD_MIME]["kind"] == "wrong_values" and failed[0]["data"]["text/plain"] == ""
     assert passed == []
@@ -77,7 +77,7 @@ def test_the_grader_puts_the_record_before_the_note_and_only_for_failed_cells():
 
 def test_the_feedback_drops_the_records():
     cell = nbformat.v4.new_code_cell("check(f)")
-    cell.outputs = [nbformat.from_dict(o) for o in split.run_trusted(
+    cell.outputs = [nbformat.from_dict(o) for o in run_trusted(
         "raise CheckFailed('f(1): wrong values.', exercise='f')", {"CheckFailed": CheckFailed}, "f_check")]
     nb = nbformat.v4.new_notebook(cells=[cell])
     cleaned, _ = DropCheckRecords().preprocess(nb, {})

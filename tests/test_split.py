@@ -1,6 +1,8 @@
 """Split grading's parts that need no kernel: the wire format, its frames on a socket, how results and errors
-come back, which cells the answer kernel runs, and what its prelude imports. The whole path (sandboxed answer
-kernel, trusted checker, real nbgrader) is tested by test_nbgrader_pipeline.py and test_redteam.py."""
+come back, which cells the answer kernel runs, what its prelude imports, and the topic contract. The whole path
+(sandboxed answer kernel, trusted checker, real nbgrader) is tested by test_nbgrader_pipeline.py and
+test_redteam.py."""
+import os
 import socket
 import struct
 import threading
@@ -11,12 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autograder import topics
+from autograder.checks import folders
+from autograder.checks.calling import as_array, call_student
+from autograder.checks.errors import CheckFailed
 from autograder.grading import wire
 from autograder.grading.answer_kernel import answer_imports, given_helpers
-from autograder.checks.errors import CheckFailed
-from autograder.grading.checker import (AnswerKernelError, Remote, answer_kernel_cells, rebuild_exception, remotes_for,
-                              write_back)
-from autograder.checks.calling import as_array, call_student
+from autograder.grading.cells import answer_kernel_cells
+from autograder.grading.kernel_driver import AnswerKernelError, given_names
+from autograder.grading.remote import Remote, rebuild_exception, remotes_for, write_back
 from strategies import float_arrays
 
 # --- the wire format -----------------------------------------------------------------------------------------
@@ -265,10 +270,80 @@ def test_the_prelude_keeps_plain_imports_and_drops_keras_autograder_and_plots():
     assert kept.splitlines() == ["import io, json", "import numpy as np", "import h5py", "from zipfile import ZipFile"]
 
 
+def stand_ins(notebook, setup):
+    topic = topics.topic_of(notebook)
+    return given_helpers(topic.given_stand_ins, given_names(setup, topic))
+
+
 def test_given_helpers_are_stand_ins_for_the_topics_helpers():
-    setup = "from autograder.topics.fit import (loss_and_gradient, make_optimizer, check_fit)\n"
-    assert sorted(given_helpers(setup)) == ["loss_and_gradient", "make_optimizer"]
-    assert given_helpers("from autograder.topics.lstm import check_lstm\n") == {}
+    setup = "from autograder.topics.fit import (loss_and_gradient, make_optimizer as opt, check_fit)\n"
+    helpers = stand_ins("04_fit", setup)
+    assert sorted(helpers) == ["loss_and_gradient", "opt"] and all(callable(h) for h in helpers.values())
+    assert stand_ins("08_lstm", "from autograder.topics.lstm import check_lstm\n") == {}
+    assert stand_ins("04_fit", "from autograder.topics.lstm import loss_and_gradient\n") == {}  # not fit's
+
+
+def test_a_stand_in_outside_split_grading_says_the_grader_computes_it():
+    helpers = stand_ins("04_fit", "from autograder.topics.fit import loss_and_gradient\n")
+    with pytest.raises(RuntimeError, match="computed by the grader"):
+        helpers["loss_and_gradient"]("mse", np.zeros((1, 1)), np.zeros((1, 1)), "linear")
+
+
+# --- the topic contract (autograder/topics/__init__.py) --------------------------------------------------------
+
+def test_the_topic_of_a_notebook_is_its_module_and_its_declarations():
+    workflow, fit, lstm = topics.topic_of("00_workflow"), topics.topic_of("04_fit"), topics.topic_of("08_lstm")
+    assert (workflow.module, workflow.keras_answers, workflow.callbacks) == ("autograder.topics.workflow", True, {})
+    assert fit.module == "autograder.topics.fit" and not fit.keras_answers
+    assert {"loss_and_gradient", "regularization", "make_optimizer"} <= set(fit.given_names)
+    assert set(fit.callbacks) == {"fit.loss_and_gradient", "fit.regularization", "fit.make_optimizer",
+                                  "fit.optimizer_step"}
+    assert all(f'callback("{name}"' in fit.given_stand_ins for name in fit.callbacks)  # every callback is asked for
+    assert (lstm.keras_answers, lstm.given_stand_ins, lstm.given_names, dict(lstm.callbacks)) == (False, "", (), {})
+    assert topics.topic_of("99_no_such_topic") == topics.Topic() == topics.topic_of(None)
+
+
+def test_a_given_helpers_callback_computes_what_the_trusted_helper_does():
+    fit = topics.topic_of("04_fit")
+    y_true, logits = np.array([[0.0, 1.0]]), np.array([[0.5, -0.5]])
+    loss, grad = fit.callbacks["fit.loss_and_gradient"]("categorical_crossentropy", y_true, logits, "softmax")
+    expected = fit_module().loss_and_gradient("categorical_crossentropy", y_true, logits, "softmax")
+    assert np.allclose(loss, expected[0]) and np.allclose(grad, expected[1])
+
+
+def fit_module():
+    import autograder.topics.fit
+
+    return autograder.topics.fit
+
+
+def test_close_topics_drops_every_topic_module_after_its_close(monkeypatch):
+    import sys
+
+    module = fit_module()
+    imported = {n: m for n, m in sys.modules.items() if n.startswith("autograder.topics.")}
+    closed = []
+    monkeypatch.setattr(module, "close", lambda: closed.append(True))  # (its worker goes on serving other tests)
+    try:
+        topics.close_topics()
+        assert closed == [True] and not [n for n in sys.modules if n.startswith("autograder.topics.")]
+        assert topics.topic_of("04_fit").callbacks  # imported afresh
+        assert sys.modules["autograder.topics.fit"] is not module
+        sys.modules["autograder.topics.fit"].close()
+    finally:
+        sys.modules.update(imported)  # the modules the other tests imported
+
+
+def test_a_shared_folder_is_in_the_answer_kernels_exchange_folder_under_split_grading(tmp_path):
+    with folders.shared_folder() as plain:
+        assert not plain.startswith(str(tmp_path))
+    folders.share_with_answer_kernel(lambda: (str(tmp_path), (os.getuid(), os.getgid())))
+    try:
+        with folders.shared_folder(prefix="kbh-06-") as shared:
+            assert os.path.dirname(shared) == str(tmp_path) and os.path.basename(shared).startswith("kbh-06-")
+        assert not os.path.exists(shared)
+    finally:
+        folders.share_with_answer_kernel(None)
 
 
 def test_trusted_names_win_over_the_students():

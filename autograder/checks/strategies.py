@@ -51,6 +51,34 @@ def class_scores(draw, max_classes=8, max_samples=12):
     return scores.astype(draw(st.sampled_from([np.float32, np.float64])))
 
 
+SPECIAL_VALUES = (-1000.0, 1000.0, -745.0, 710.0, -100.0, 100.0, -89.0, 89.0, -20.0, 20.0, 0.0, -0.0,
+                  1e-30, -1e-30, 1e-6, 0.5, -0.5, 1.0, -1.0, 2.0, -2.5, 6.0)
+"""Values an elementwise check mixes into its inputs: where exp() overflows in float32 (> 88.7) and in float64
+(> 709.8), tiny values, and small thresholds and caps (0.5, 1, 2, -2.5, 6)."""
+
+
+def special_floats(dtype):
+    """Elements of `dtype` (float32 or float64): ordinary values in [-30, 30] or one of SPECIAL_VALUES (as that
+    dtype rounds it); no subnormals (TensorFlow flushes them to zero on CPU, NumPy does not)."""
+    dtype = np.dtype(dtype)
+    width = 32 if dtype == np.float32 else 64
+    special = [float(dtype.type(v)) for v in SPECIAL_VALUES]
+    return st.one_of(st.floats(-30, 30, width=width, allow_subnormal=False), st.sampled_from(special))
+
+
+@st.composite
+def elementwise_inputs(draw, min_side=0, max_side=5, max_dims=3, allow_list=True):
+    """The input of an elementwise function: a float32 or float64 array (1 to `max_dims` axes, possibly empty)
+    mixing ordinary values with SPECIAL_VALUES; with `allow_list`, now and then the same numbers as a nested
+    Python list."""
+    dtype = np.dtype(draw(st.sampled_from(FLOAT_DTYPES)))
+    shape = draw(shapes(min_dims=1, max_dims=max_dims, min_side=min_side, max_side=max_side))
+    x = draw(hnp.arrays(dtype, shape, elements=special_floats(dtype)))
+    if allow_list and draw(st.integers(0, 5)) == 0:
+        return x.tolist()
+    return x
+
+
 def as_cases(strategy, to_case):
     """Map a strategy of raw inputs to a strategy of Case via `to_case(value) -> Case`."""
     return strategy.map(to_case)

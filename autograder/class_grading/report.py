@@ -26,6 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from autograder.checks.errors import RECORD_MIME, split_grade_id
+from autograder.grading.cells import cell_is_graded, grade_id as grade_id_of
 LOW_DISCRIMINATION = 0.2
 UPPER_LOWER_SHARE = 0.27
 MISTAKES_SHOWN = 12  # the rest of an assignment's mistakes table is folded away (all of it is in mistakes.csv)
@@ -82,8 +83,8 @@ def read_notebook(path):
     order, records, starts, ends, untimed = [], {}, [], [], False
     for cell in cells:
         meta = cell.get("metadata", {})
-        grade_id = (meta.get("nbgrader") or {}).get("grade_id")
-        if grade_id and (meta.get("nbgrader") or {}).get("grade"):
+        grade_id = grade_id_of(cell)
+        if grade_id and cell_is_graded(cell):
             order.append(grade_id)
         for output in cell.get("outputs", []):
             data = output.get("data") or {}

@@ -1,8 +1,12 @@
-"""The answer kernel's side of split grading (see `autograder/grading/checker.py`). UNTRUSTED: this module runs in the
-same process as the student's code, which may have changed anything in it. Nothing here decides a grade: it
-only runs what the checker asks for and writes back plain data (`autograder.grading.wire`).
+"""The answer kernel's side of split grading: what runs next to the student's code in the sandbox and answers the
+checker (`autograder/grading/kernel_driver.py` drives it).
 
-It must import without TensorFlow, which the answer kernel of most notebooks cannot see.
+UNTRUSTED: this module runs in the same process as the student's code, which may have changed anything in it.
+Nothing here decides a grade: it only runs what the checker asks for and writes back plain data
+(`autograder.grading.wire`).
+
+It must import without TensorFlow, which the answer kernel of most notebooks cannot see, and imports no topic
+module: a topic's stand-ins for its given helpers arrive as source text in the prelude (`given_helpers`).
 """
 import ast
 import os
@@ -127,16 +131,15 @@ def answer_imports(setup_source):
     return "\n".join(kept)
 
 
-def given_helpers(setup_source):
-    """Stand-ins for the given helpers the setup cell imports from a topic (e.g. notebook 04's
-    `loss_and_gradient`): each asks the checker, which computes it with Keras, through `callback`."""
-    helpers = {}
-    for node in ast.parse(setup_source).body:
-        if isinstance(node, ast.ImportFrom) and node.module in GIVEN:
-            for alias in node.names:
-                if alias.name in GIVEN[node.module]:
-                    helpers[alias.asname or alias.name] = GIVEN[node.module][alias.name]
-    return helpers
+def given_helpers(stand_ins, names):
+    """Stand-ins for the given helpers the setup cell imports from its topic (e.g. notebook 04's
+    `loss_and_gradient`): `stand_ins` is the topic's GIVEN_STAND_INS, source text the checker put into the
+    prelude (the topic contract, autograder/topics/__init__.py), run here with `callback` as its one given name;
+    `names` maps each helper the setup cell imports to the name it binds. Each stand-in asks the checker, which
+    computes it with Keras, through `callback`."""
+    namespace = {"__name__": "kbh_given_helpers", "callback": callback}
+    exec(compile(stand_ins, "<given helpers>", "exec"), namespace)  # noqa: S102 (the topic's text, from the checker)
+    return {bound: namespace[name] for name, bound in names.items() if name in namespace and name != "callback"}
 
 
 def callback(name, *args):
@@ -153,27 +156,3 @@ def callback(name, *args):
         raise ValueError(answer["message"]) if "ValueError" in answer["types"] else RuntimeError(answer["message"])
     return answer["value"]
 
-
-def _fit_helpers():
-    class GivenOptimizer:
-        """A Keras optimizer you can step with NumPy arrays (it runs in the checker)."""
-
-        def __init__(self, spec):
-            self._spec = spec
-            self._handle = callback("fit.make_optimizer", spec)
-
-        def step(self, weights, grads):
-            return callback("fit.optimizer_step", self._handle, list(weights), list(grads))
-
-        def __repr__(self):
-            return f"GivenOptimizer({self._spec!r})"
-
-    return {
-        "loss_and_gradient": lambda loss, y_true, logits, activation: tuple(
-            callback("fit.loss_and_gradient", loss, y_true, logits, activation)),
-        "regularization": lambda loss, weights: tuple(callback("fit.regularization", loss, list(weights))),
-        "make_optimizer": GivenOptimizer,
-    }
-
-
-GIVEN = {"autograder.topics.fit": _fit_helpers()}

@@ -1,15 +1,8 @@
 """nbgrader preprocessors of this course. Each is small and does one job."""
-import atexit
-import contextlib
 import json
 import os
 import re
-import select
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
@@ -17,12 +10,11 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Enum, Integer
 
 from autograder.checks.errors import RECORD_MIME, grader_record, record_output, split_grade_id
+from autograder.grading.cells import (cell_is_graded, error_output, grade_id, has_hidden_tests, is_demo_cell,
+                                      nbgrader_meta)
+from autograder.grading.checker_process import CheckerProcess
 
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
-
-
-def has_hidden_tests(source):
-    return "### BEGIN HIDDEN TESTS" in source
 
 
 def check_note(output):
@@ -59,14 +51,13 @@ class HideHiddenTests(Preprocessor):
                   help="what a failed hidden check shows in the feedback").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and has_hidden_tests(cell.source):
+        if cell.cell_type == "code" and has_hidden_tests(cell):
             cell.source = HIDDEN_REGION.sub("", cell.source).rstrip() + "\n# (hidden tests ran here)"
             records = [o["data"][RECORD_MIME] for o in cell.get("outputs", []) if RECORD_MIME in o.get("data", {})]
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = self.shown(output, records[0] if records else None)
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            summary = resources.get("kbh_feedback", {}).get("cells", {}).get(grade_id)
+            summary = resources.get("kbh_feedback", {}).get("cells", {}).get(grade_id(cell))
             if summary is not None:
                 summary["hidden"] = True
                 if self.reveal == "pass_fail":
@@ -168,22 +159,22 @@ class FeedbackSummary(Preprocessor):
     def preprocess(self, nb, resources):
         exercises, cells = {}, {}
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
+            meta = nbgrader_meta(cell)
             if not meta.get("grade") or "score" not in meta:
                 continue
             outputs = cell.get("outputs", [])
             records = [o["data"][RECORD_MIME] for o in outputs if RECORD_MIME in o.get("data", {})]
             record = records[0] if records else None
             error = any(o.get("output_type") == "error" for o in outputs)
-            grade_id = meta["grade_id"]
-            exercise, part = split_grade_id(grade_id)
-            name = exercise or (record or {}).get("exercise") or grade_id
+            cell_id = meta["grade_id"]
+            exercise, part = split_grade_id(cell_id)
+            name = exercise or (record or {}).get("exercise") or cell_id
             score, points = float(meta.get("score") or 0), float(meta.get("points") or 0)
             passed = score >= points
-            entry = {"grade_id": grade_id, "part": PART_WORDS.get(part, "check"),
-                     "score": score, "points": points, "passed": passed, "hidden": has_hidden_tests(cell.source),
+            entry = {"grade_id": cell_id, "part": PART_WORDS.get(part, "check"),
+                     "score": score, "points": points, "passed": passed, "hidden": has_hidden_tests(cell),
                      "problem": None if passed else problem_in_words(record, error)}
-            cells[grade_id] = entry
+            cells[cell_id] = entry
             exercise = exercises.setdefault(name, {"name": name, "score": 0.0, "points": 0.0, "cells": []})
             exercise["score"] += score
             exercise["points"] += points
@@ -203,7 +194,7 @@ class FeedbackDemoCells(Preprocessor):
     enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and "demo" in cell.metadata.get("tags", []):
+        if cell.cell_type == "code" and is_demo_cell(cell):
             cell.execution_count = None
             cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=DEMO_NOTE + "\n")]
         return cell, resources
@@ -314,7 +305,6 @@ class SplitExecute(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         from autograder.grading import sandbox
-        from autograder.grading.checker import error_output
 
         if sandbox.opted_out():
             sandbox.warn_unsandboxed()
@@ -331,8 +321,8 @@ class SplitExecute(NbGraderPreprocessor):
             cell.outputs = [NotebookNode(o) for o in results.get(str(index), [])]
             cell.execution_count = None
             if problem and str(index) not in results and cell_is_graded(cell):
-                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell-{index}")
-                cell.outputs = [NotebookNode(record_output(grader_record(grade_id, "not_run"))),
+                record = grader_record(grade_id(cell, f"cell-{index}"), "not_run")
+                cell.outputs = [NotebookNode(record_output(record)),
                                 NotebookNode(error_output("NotRun", f"this cell was not run: {problem}"))]
         return nb, resources
 
@@ -361,95 +351,3 @@ class SplitExecute(NbGraderPreprocessor):
                 return {}, f"the grader's checker failed (exit code {code}); see the grader's log"
             with open(result_path) as file:
                 return json.load(file), None
-
-
-class CheckerProcess:
-    """`python -m autograder.grading.checker --serve`, kept for up to `notebooks` notebooks. Its stderr (the checker's log,
-    the answer kernel's stderr) goes to a file; `grade` returns the part written during one notebook."""
-
-    _shared = None
-
-    @classmethod
-    def shared(cls, notebooks):
-        """The process's one checker (a new one when the last has served its notebooks or failed)."""
-        if cls._shared is None or not cls._shared.usable():
-            if cls._shared is not None:
-                cls._shared.close()
-            cls._shared = cls(notebooks)
-        return cls._shared
-
-    def __init__(self, notebooks):
-        self.notebooks = max(1, notebooks)
-        self.graded = 0
-        self.log_file = tempfile.TemporaryFile(mode="w+b", prefix="kbh-checker-log-")
-        # Replies come on a pipe of their own: the answer kernels the checker starts write to its stdout/stderr.
-        self.replies, replies_for_child = os.pipe()
-        # Its own session: a stop kills the checker and everything it started (the answer kernel) at once.
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "autograder.grading.checker", "--serve", str(replies_for_child)],
-                stdin=subprocess.PIPE, stdout=self.log_file, stderr=self.log_file, pass_fds=[replies_for_child],
-                start_new_session=True)
-        finally:
-            os.close(replies_for_child)
-        atexit.register(self.close)
-
-    def usable(self):
-        return self.process is not None and self.process.poll() is None and self.graded < self.notebooks
-
-    def grade(self, job_path, result_path, timeout):
-        """(exit code, or None when it ran out of time; the log lines of this notebook)."""
-        start = self.log_file.seek(0, os.SEEK_END)
-        code = self._ask(f"{job_path} {result_path}\n", timeout)
-        self.graded += 1
-        self.log_file.seek(start)
-        log = self.log_file.read().decode("utf-8", "replace")
-        if code != 0:
-            self.close(kill=code is None)  # a failed or timed-out notebook may leave it in any state: start afresh
-        return code, log
-
-    def _ask(self, line, timeout):
-        """The exit code the checker replies for the job in `line`; its own exit code if it died; None if it did
-        not reply within `timeout` s."""
-        try:
-            self.process.stdin.write(line.encode())
-            self.process.stdin.flush()
-        except OSError:
-            return self.process.wait() or 1
-        deadline = time.monotonic() + timeout
-        reply = b""
-        while not reply.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.replies], [], [], left)[0]:
-                return None
-            chunk = os.read(self.replies, 4096)
-            if not chunk:
-                return self.process.wait() or 1
-            reply += chunk
-        words = reply.split()
-        return int(words[-1]) if len(words) == 2 and words[0] == b"done" and words[1].isdigit() else 1
-
-    def close(self, kill=False):
-        """Let the checker finish and exit (or `kill` it now); then kill what it left running and release its
-        pipe and log."""
-        process, self.process = self.process, None
-        if process is None:
-            return
-        atexit.unregister(self.close)
-        if process.poll() is None and not kill:
-            with contextlib.suppress(OSError):
-                process.stdin.close()  # the end of its input: it stops after the notebook in hand
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)  # and whatever it left running
-        process.wait()
-        os.close(self.replies)
-        self.log_file.close()
-
-
-def cell_is_graded(cell):
-    meta = cell.metadata.get("nbgrader", {})
-    return bool(meta.get("grade"))

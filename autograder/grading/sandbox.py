@@ -1,8 +1,8 @@
 """The grading sandbox: the kernel that runs a student's notebook under `nbgrader autograde` is locked in.
 
 nbgrader starts one kernel per notebook through a jupyter_client kernel manager. `SandboxedKernelManager` (the
-one split grading's answer kernel uses: `autograder/grading/checker.py`, started by `autograder.grading.preprocessors.SplitExecute`,
-see nbgrader_config.py) starts that kernel as
+one split grading's answer kernel uses: `autograder/grading/kernel_driver.py`, in the checker process that
+`autograder.grading.preprocessors.SplitExecute` starts, see nbgrader_config.py) starts that kernel as
 
     python -m autograder.grading.sandbox launch ...   # sets resource limits, joins a memory cgroup, then execs:
       bwrap ...                               # new mount, pid, network, ipc and uts namespaces, then:
@@ -331,7 +331,8 @@ def bwrap_command(command, workspace, course_root, owner, environ=os.environ, bw
 
 def launcher_command(inner, limits, cgroup=None):
     """`python -m autograder.grading.sandbox launch ...`: what jupyter_client runs as the kernel process."""
-    args = [sys.executable, "-m", "autograder.grading.sandbox", "launch", "--limits", json.dumps(dataclasses.asdict(limits))]
+    args = [sys.executable, "-m", "autograder.grading.sandbox", "launch",
+            "--limits", json.dumps(dataclasses.asdict(limits))]
     if cgroup is not None:
         args += ["--cgroup", str(cgroup.path)]
     return args + ["--"] + list(inner)
@@ -464,8 +465,8 @@ class SandboxedKernelManager(AsyncKernelManager):
 # --- the launcher (runs as the kernel process, before bubblewrap) ---------------------------------------------
 
 def launch(argv=None):
-    """`python -m autograder.grading.sandbox launch --limits JSON [--cgroup PATH] -- bwrap ...`: set the limits, join the
-    memory cgroup, exec the rest. Limits are inherited by bubblewrap and the kernel it starts."""
+    """`python -m autograder.grading.sandbox launch --limits JSON [--cgroup PATH] -- bwrap ...`: set the limits, join
+    the memory cgroup, exec the rest. Limits are inherited by bubblewrap and the kernel it starts."""
     parser = argparse.ArgumentParser(prog="python -m autograder.grading.sandbox launch")
     parser.add_argument("--limits", required=True)
     parser.add_argument("--cgroup")
@@ -491,8 +492,8 @@ def main(argv=None):
             return 1
         print("grading sandbox: available")
         return 0
-    print("usage: python -m autograder.grading.sandbox check [COURSE_ROOT] | launch --limits JSON [--cgroup PATH] -- CMD",
-          file=sys.stderr)
+    print("usage: python -m autograder.grading.sandbox check [COURSE_ROOT] | "
+          "launch --limits JSON [--cgroup PATH] -- CMD", file=sys.stderr)
     return 2
 
 

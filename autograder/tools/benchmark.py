@@ -39,7 +39,7 @@ import nbformat
 
 from autograder.tools.course import (REPO_ROOT, assignments, generate_assignments, make_course, replace_in_answer,
                                solved_submission)
-from autograder.grading.preprocessors import has_hidden_tests
+from autograder.grading.cells import cell_is_graded, grade_id, has_hidden_tests, is_answer_cell, is_setup_cell
 from autograder.tools.timing import CHECK_BUDGET, NOTEBOOK_BUDGET, _seconds
 
 # The submission each student hands in, by (student number + assignment number) % len(KINDS): a class where most
@@ -76,7 +76,7 @@ def _wrong_answers():
 
 
 def _answer_cells(nb):
-    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    return [c for c in nb.cells if is_answer_cell(c)]
 
 
 def make_submission(kind, number, solved, release, wrong_answers):
@@ -162,17 +162,16 @@ def profile_notebook(path):
     for cell in nb.cells[1:]:
         if cell.cell_type != "code":
             continue
-        meta = cell.metadata.get("nbgrader", {})
         seconds = _seconds(cell)
-        if meta.get("grade_id") == "setup":
+        if is_setup_cell(cell):
             parts["setup"] += seconds
-        elif meta.get("solution"):
+        elif is_answer_cell(cell):
             parts["answers"] += seconds
-        elif meta.get("grade") and has_hidden_tests(cell.source):
+        elif cell_is_graded(cell) and has_hidden_tests(cell):
             parts["hidden"] += seconds
-        elif meta.get("grade"):
+        elif cell_is_graded(cell):
             parts["visible"] += seconds
-            visible[meta["grade_id"]] = seconds
+            visible[grade_id(cell)] = seconds
         else:
             parts["other"] += seconds
     slowest = max(visible.items(), key=lambda item: item[1], default=("-", 0.0))

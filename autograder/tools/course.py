@@ -2,8 +2,12 @@
 
 Command line (from the repository root):
     python -m autograder.tools.course execute 01_to_categorical   # run a source notebook, store its outputs
-    python -m autograder.tools.course release          # regenerate release/ from source/ with nbgrader
+    python -m autograder.tools.course release          # regenerate all of release/ from source/ with nbgrader
+    python -m autograder.tools.course release 03_compile 04_fit   # regenerate only release/03_compile, 04_fit
     python -m autograder.tools.course release --check  # exit 1 if release/ is not what nbgrader makes from source/
+    python -m autograder.tools.course release --check 03_compile  # the same for release/03_compile only
+Both commands take `--root DIR`: another course root (a folder with nbgrader_config.py and source/), e.g. a
+copy of the course in a temporary folder; default: this repository.
 """
 import argparse
 import filecmp
@@ -15,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+
+from autograder.grading.cells import grade_id as grade_id_of, is_answer_cell
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -53,14 +59,42 @@ def generate_assignments(course_root, names):
             raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{result.stdout}\n{result.stderr}")
 
 
-def build_release(into, repo_root=REPO_ROOT):
-    """Generate every assignment in a temporary course and copy its release/ to `into` (replaced whole)."""
+def build_release(into, repo_root=REPO_ROOT, names=None):
+    """Generate assignments in a temporary course and copy what nbgrader released to `into`. With `names` None,
+    every assignment of source/ and `into` is replaced whole (an assignment gone from source/ goes from release/
+    too); else only `into`/<name>/ of each named assignment is replaced, the others are left as they are."""
+    into = Path(into)
     with tempfile.TemporaryDirectory(prefix="kbh-release-") as tmp:
         course = make_course(Path(tmp) / "course", repo_root)
-        generate_assignments(course, assignments(course / "source"))
-        if Path(into).exists():
-            shutil.rmtree(into)
-        shutil.copytree(course / "release", into)
+        generate_assignments(course, names or assignments(course / "source"))
+        if not names:
+            if into.exists():
+                shutil.rmtree(into)
+            shutil.copytree(course / "release", into)
+            return
+        into.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            if (into / name).exists():
+                shutil.rmtree(into / name)
+            shutil.copytree(course / "release" / name, into / name)
+
+
+def stale_release(repo_root=REPO_ROOT, names=None):
+    """What differs between `repo_root`/release/ and what nbgrader makes from source/ now: all of it, or only
+    release/<name>/ of each of `names`. An empty list when release/ is up to date."""
+    release = Path(repo_root) / "release"
+    with tempfile.TemporaryDirectory(prefix="kbh-check-") as tmp:
+        fresh = Path(tmp) / "release"
+        build_release(fresh, repo_root, names)
+        if not names:
+            return differences(release, fresh) if release.is_dir() else [f"missing: {release}"]
+        found = []
+        for name in names:
+            if not (release / name).is_dir():
+                found.append(f"missing: {release / name}")
+            else:
+                found += [f"{name}/{line}" for line in differences(release / name, fresh / name)]
+        return found
 
 
 def differences(a, b):
@@ -82,13 +116,11 @@ def strip_solution_markers(source):
 
 def solved_submission(release_nb, source_nb):
     """The student notebook with every answer cell filled in with the instructor's solution."""
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source_nb.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {grade_id_of(c): c.source for c in source_nb.cells if is_answer_cell(c)}
     solved = nbformat.from_dict(release_nb)
     for cell in solved.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            cell.source = strip_solution_markers(solutions[meta["grade_id"]])
+        if is_answer_cell(cell):
+            cell.source = strip_solution_markers(solutions[grade_id_of(cell)])
     return solved
 
 
@@ -96,7 +128,7 @@ def replace_in_answer(nb, grade_id, old, new):
     """A copy of `nb` whose answer cell `grade_id` has `old` replaced by `new` (which must occur once)."""
     changed = nbformat.from_dict(nb)
     for cell in changed.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+        if grade_id_of(cell) == grade_id:
             if cell.source.count(old) != 1:
                 raise ValueError(f"{grade_id}: expected exactly one {old!r} in the answer cell")
             cell.source = cell.source.replace(old, new)
@@ -122,26 +154,39 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.tools.course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    release = sub.add_parser("release", help="regenerate release/ from source/ with nbgrader")
+    release = sub.add_parser("release", help="regenerate release/, or some assignments of it, with nbgrader")
+    release.add_argument("assignments", nargs="*",
+                         help="only these (default: every assignment, release/ replaced whole)")
     release.add_argument("--check", action="store_true", help="only compare; exit 1 if release/ is stale")
     execute = sub.add_parser("execute", help="run source notebooks top to bottom and store their outputs")
     execute.add_argument("assignments", nargs="*", help="default: every assignment")
+    for command in (release, execute):
+        command.add_argument("--root", type=Path, default=REPO_ROOT,
+                             help="the course root, with nbgrader_config.py and source/ (default: this repository)")
     args = parser.parse_args(argv)
+    root = args.root.resolve()
+    known = assignments(root / "source") if (root / "source").is_dir() else []
+    unknown = [name for name in args.assignments if name not in known]
+    if unknown:
+        print(f"no assignment {', '.join(unknown)} in {root / 'source'} (known: {', '.join(known) or 'none'})",
+              file=sys.stderr)
+        return 2
+    names = list(dict.fromkeys(args.assignments))
     if args.command == "execute":
-        for name in args.assignments or assignments():
-            execute_in_place(name)
+        for name in names or known:
+            execute_in_place(name, root)
             print(f"executed source/{name}/{name}.ipynb")
         return 0
+    what = " ".join(f"release/{name}" for name in names) or "release/"
     if args.check:
-        with tempfile.TemporaryDirectory(prefix="kbh-check-") as tmp:
-            build_release(Path(tmp) / "release")
-            found = differences(REPO_ROOT / "release", Path(tmp) / "release")
+        found = stale_release(root, names)
         for line in found:
             print(line)
-        print("release/ is up to date." if not found else "release/ is stale: run python -m autograder.tools.course release")
+        command = " ".join(["python -m autograder.tools.course release", *names])
+        print(f"{what} is up to date." if not found else f"{what} is stale: run {command}")
         return 1 if found else 0
-    build_release(REPO_ROOT / "release")
-    print(f"release/ regenerated from source/: {', '.join(assignments())}")
+    build_release(root / "release", root, names)
+    print(f"{what} regenerated from source/: {', '.join(names or known)}")
     return 0
 
 

@@ -18,7 +18,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder.tools.course import REPO_ROOT, assignments
-from autograder.grading.preprocessors import has_hidden_tests
+from autograder.grading.cells import cell_is_graded, grade_id, has_hidden_tests
 
 NOTEBOOK_BUDGET = 60.0
 CHECK_BUDGET = 1.0
@@ -42,8 +42,8 @@ def time_notebook(path):
         NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": scratch}},
                        record_timing=True).execute()
         total = time.perf_counter() - started
-    checks = {cell.metadata["nbgrader"]["grade_id"]: _seconds(cell) for cell in nb.cells
-              if cell.metadata.get("nbgrader", {}).get("grade") and not has_hidden_tests(cell.source)}
+    checks = {grade_id(cell): _seconds(cell) for cell in nb.cells
+              if cell_is_graded(cell) and not has_hidden_tests(cell)}
     return total, checks
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.grading.cells import cell_is_graded, grade_id
+
 CELL_TIMEOUT = 120  # seconds per cell, as when the notebook is graded (nbgrader_config.py: c.Execute.timeout)
 
 
@@ -34,9 +36,8 @@ def check_names(nb):
     """{the stripped source of each graded cell: its grade id}, to name the failed cells nbgrader reports."""
     names = {}
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            names[cell.source.strip()] = meta.get("grade_id", "a check")
+        if cell_is_graded(cell):
+            names[cell.source.strip()] = grade_id(cell, "a check")
     return names
 
 

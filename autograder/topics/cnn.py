@@ -1,11 +1,12 @@
-"""Notebook 07: convolutional networks by hand.
+"""The checks of notebook 07 (convolutional networks by hand): the student's layers against live Keras layers.
 
 Checks for `conv2d_loops`, `conv2d`, `max_pooling2d`, `flatten`, `conv1d`, `max_pooling1d`,
 `global_average_pooling1d` and `predict_cnn`. Every expected value comes from a live Keras layer (Conv2D,
 MaxPooling2D, Flatten, Conv1D, MaxPooling1D, GlobalAveragePooling1D) given the same weights, or from the Keras
-layers of a Sequential model built from the same spec and weights. The NumPy code here only computes the *wrong* answers students typically give
-(flipped kernel, "same" padding split the wrong way, strides ignored, channels-first flatten, pooling over the
-channel axis, average over the wrong axis, ...), so that a failure message can name the mistake.
+layers of a Sequential model built from the same spec and weights. The NumPy code here only computes the
+*wrong* answers students typically give (flipped kernel, "same" padding split the wrong way, strides ignored,
+channels-first flatten, pooling over the channel axis, average over the wrong axis, ...), so that a failure
+message can name the mistake.
 
 Shapes follow Keras's channels_last format: images (batch, height, width, channels), sequences
 (batch, steps, channels); Conv2D kernels (kh, kw, in_channels, filters), Conv1D kernels (k, in_channels, filters).
@@ -13,22 +14,15 @@ Shapes follow Keras's channels_last format: images (batch, height, width, channe
 import warnings
 
 import numpy as np
-from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checks.runner import Case, check_cases, check_property, compare_once, property_settings, report_pass
+from autograder.checks.runner import Case, check_rejects, compare_once, report_pass, run_cases
 from autograder.checks.compare import Mistake
 from autograder.checks.describe import describe_call
 from autograder.checks.errors import CheckFailed
-from autograder.checks.calling import call_student, expect_value_error
+from autograder.checks.keras_reference import built_layer, keras, sigmoid, softmax
 
 FLOAT_DTYPES = (np.float32, np.float64)
-
-
-def _keras():
-    import keras
-
-    return keras
 
 
 def _pair(value):
@@ -42,19 +36,15 @@ def _float32(x):
 
 # --- references: live Keras layers --------------------------------------------------------------------------
 
-_LAYERS = {}
-
-
 def _layer(class_name, input_shape, **config):
-    """A built Keras layer, made once per configuration and input signature (building costs ~10 ms)."""
-    key = (class_name, input_shape, tuple(sorted((k, repr(v)) for k, v in config.items())))
-    if key not in _LAYERS:
-        if len(_LAYERS) > 256:
-            _LAYERS.clear()
-        layer = getattr(_keras().layers, class_name)(**config)
+    """A built Keras layer, made once per configuration and input signature (keras_reference.built_layer)."""
+    def make():
+        layer = getattr(keras().layers, class_name)(**config)
         layer.build(input_shape)
-        _LAYERS[key] = layer
-    return _LAYERS[key]
+        return layer
+
+    return built_layer(("cnn", class_name, input_shape, tuple(sorted((k, repr(v)) for k, v in config.items()))),
+                       make)
 
 
 def _keras_conv(class_name, x, kernel, bias, strides, padding):
@@ -122,7 +112,7 @@ def keras_layers_from_spec(model_weights, spec):
     MaxPooling2D, "max_pooling1d" -> MaxPooling1D, "flatten" -> Flatten, "global_average_pooling1d" ->
     GlobalAveragePooling1D, "dropout" -> Dropout. Options are passed on as keyword arguments.
     """
-    layers = _keras().layers
+    layers = keras().layers
     weights = iter(model_weights)
     made = []
     for kind, options in spec:
@@ -396,12 +386,8 @@ def global_average_pooling1d_mistakes(x):
     ])
 
 
-_ACTIVATIONS = {
-    None: lambda z: z, "linear": lambda z: z, "relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh,
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
-    "softmax": lambda z: np.exp(z - z.max(-1, keepdims=True)) / np.exp(z - z.max(-1, keepdims=True)).sum(
-        -1, keepdims=True),
-}
+_ACTIVATIONS = {None: lambda z: z, "linear": lambda z: z, "relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh,
+                "sigmoid": sigmoid, "softmax": softmax}
 
 
 def _np_forward(x, model_weights, spec, *, flatten_channels_first=False, dropout=None, last_activation=True):
@@ -721,14 +707,19 @@ def predict_cnn_rule_cases():
 
 # --- checks used by the notebook ----------------------------------------------------------------------------
 
-def _check(fn, reference_fn, cases, rule_cases, strategy, max_examples, *, name, reference, **options):
+def _run(run_one, *, name, cases, rule_cases, strategy, max_examples):
+    """The given Cases only (a hidden check), else the rule cases then drawn ones (the visible check); returns
+    how many inputs passed."""
     if cases is not None:
-        check_cases(fn, reference_fn, cases, name=name, reference=reference, **options)
-        return
-    check_cases(fn, reference_fn, rule_cases, name=name, reference=reference, quiet=True, **options)
-    count = check_property(fn, reference_fn, strategy, name=name, reference=reference, max_examples=max_examples,
-                           quiet=True, **options)
-    report_pass(name, reference, count + len(rule_cases))
+        return run_cases(run_one, name=name, cases=cases)
+    return (run_cases(run_one, name=name, cases=rule_cases)
+            + run_cases(run_one, name=name, strategy=strategy, max_examples=max_examples))
+
+
+def _check(fn, reference_fn, cases, rule_cases, strategy, max_examples, *, name, reference, **options):
+    count = _run(lambda case: compare_once(fn, reference_fn, case, name=name, **options), name=name, cases=cases,
+                 rule_cases=rule_cases, strategy=strategy, max_examples=max_examples)
+    report_pass(name, reference, count)
 
 
 def check_conv2d_loops(conv2d_loops, cases=None, max_examples=10):
@@ -793,55 +784,20 @@ def _compare_cnn(predict_cnn, case):
         text, call = str(failure), describe_call("predict_cnn", case.args, case.kwargs)
         if text.startswith(call):  # the arrays and the spec are shown below, readably
             text = "predict_cnn(x, model_weights, spec)" + text[len(call):]
-        raise CheckFailed(f"{text}\n{_describe_model(case)}\n  predict_cnn runs your layer functions (conv2d, "
-                          "max_pooling2d, flatten, conv1d, ...): if one of their checks fails, fix that first."
-                          ) from failure.__cause__
+        raise failure.restated(f"{text}\n{_describe_model(case)}\n  predict_cnn runs your layer functions (conv2d, "
+                               "max_pooling2d, flatten, conv1d, ...): if one of their checks fails, fix that first."
+                               ) from failure.__cause__
 
 
 def check_predict_cnn(predict_cnn, cases=None, max_examples=5):
     """Compare with a Keras Sequential model built from the same spec and weights, in inference mode: a
     VGG-like convnet, a 1-D sequence classifier and small drawn models (or only the given Cases)."""
-    reference = "a Keras model with the same layers and weights"
-    if cases is not None:
-        for case in cases:
-            _compare_cnn(predict_cnn, case)
-        report_pass("predict_cnn", reference, len(cases))
-        return
-    rule_cases = predict_cnn_rule_cases()
-    for case in rule_cases:
-        _compare_cnn(predict_cnn, case)
-    distinct = set()
-
-    @property_settings(max_examples)
-    @given(predict_cnn_cases())
-    def run(case):
-        distinct.add(repr(case.args[2]) + repr([np.shape(w) for w in case.args[1]]))
-        _compare_cnn(predict_cnn, case)
-
-    try:
-        run()
-    except CheckFailed as failure:
-        raise CheckFailed(str(failure)) from failure.__cause__
-    report_pass("predict_cnn", reference, len(rule_cases) + len(distinct))
+    count = _run(lambda case: _compare_cnn(predict_cnn, case), name="predict_cnn", cases=cases,
+                 rule_cases=predict_cnn_rule_cases(), strategy=predict_cnn_cases(), max_examples=max_examples)
+    report_pass("predict_cnn", "a Keras model with the same layers and weights", count)
 
 
 # --- invalid arguments --------------------------------------------------------------------------------------
-
-def expect_clear_value_error(fn, *args, name, reason, words, **kwargs):
-    """The student's fn(*args, **kwargs) must raise ValueError whose message mentions each of `words`
-    (case-insensitive), so that it says which argument is wrong."""
-    expect_value_error(fn, *args, name=name, reason=reason, **kwargs)
-    try:
-        call_student(fn, *args, name=name, **kwargs)
-    except CheckFailed as failure:
-        message = str(failure.__cause__)
-    else:  # pragma: no cover (expect_value_error already saw it raise; an answer that varies is caught here)
-        raise CheckFailed(f"{describe_call(name, args, kwargs)} raised ValueError once, then returned normally.")
-    missing = [word for word in words if word.lower() not in message.lower()]
-    if missing:
-        raise CheckFailed(f"{describe_call(name, args, kwargs)} raised ValueError({message!r}), but the message "
-                          f"should say what is wrong ({reason}): mention {' and '.join(map(repr, missing))}.")
-
 
 def _invalid_inputs():
     x3, k1, x1, k3 = _fixed(78, (1, 5, 5, 3), (3, 3, 1, 2), (1, 2, 2, 1), (3, 3, 3, 2))
@@ -862,13 +818,6 @@ def max_pooling2d_invalid():
              ("pool",)),
             ((x3,), {"padding": "full"}, "padding must be 'valid' or 'same'", ("padding",)),
             ((x3,), {"strides": (0, 2)}, "a stride must be at least 1", ("stride",))]
-
-
-def check_rejects(fn, invalid, *, name):
-    """Each (args, kwargs, reason, words) in `invalid` must raise ValueError mentioning `words`."""
-    for args, kwargs, reason, words in invalid:
-        expect_clear_value_error(fn, *args, name=name, reason=reason, words=words, **kwargs)
-    print(f"\u2713 {name} raises a clear ValueError on all {len(invalid)} invalid inputs.")
 
 
 def check_conv2d_rejects(conv2d, invalid=None):

@@ -13,20 +13,16 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.checks.runner import Case, check_cases, check_property, compare_once, report_pass
+from autograder.checks.runner import Case, check_cases, check_property, check_rejects, report_pass
 from autograder.checks.compare import RTOL, Mistake
 from autograder.checks.describe import describe_call
 from autograder.checks.errors import CheckFailed
-from autograder.checks.strategies import FLOAT_DTYPES, shapes
-from autograder.checks.calling import as_number, expect_value_error
+from autograder.checks import keras_reference
+from autograder.checks.strategies import FLOAT_DTYPES, elementwise_inputs
+from autograder.checks.calling import as_number
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "softmax", "linear")
 """The activation names `dense` and `predict_mlp` must understand (besides None)."""
-
-SPECIAL_VALUES = (-1000.0, 1000.0, -745.0, 710.0, -100.0, 100.0, -89.0, 89.0, -20.0, 20.0, 0.0, -0.0,
-                  1e-30, -1e-30, 1e-6, 0.5, -0.5, 1.0, -1.0, 2.0, -2.5, 6.0)
-"""Values every elementwise check mixes into its inputs: where exp() overflows in float32 (> 88.7) and in
-float64 (> 709.8), tiny values, and the thresholds and caps the relu cases use."""
 
 # sigmoid's outputs are probabilities, whose natural scale is 1: the library's default absolute floor
 # (RTOL x the largest |expected|) is 1e-5 on any input that has an output near 1. A fixed 1e-5 also covers
@@ -49,20 +45,9 @@ def _quiet(reference):
 
 # --- NumPy versions used to compute the known mistakes (never shown to students) -------------------------------
 
-def _softmax(z, axis=-1):
-    z = np.asarray(z, dtype=np.float64)
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def _sigmoid(z):
-    z = np.asarray(z, dtype=np.float64)
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-z))
-
-
 _NP_ACTIVATIONS = {None: lambda z: z, "linear": lambda z: z, "relu": lambda z: np.maximum(z, 0.0),
-                   "sigmoid": _sigmoid, "tanh": np.tanh, "softmax": _softmax}
+                   "sigmoid": keras_reference.sigmoid, "tanh": np.tanh,
+                   "softmax": keras_reference.softmax}
 
 
 def _np_activation(activation):
@@ -84,26 +69,6 @@ def _mistakes_in_dtypes(description, x, formula):
         return [Mistake(description, np.asarray(formula(v))) for v in _in_dtypes(x)]
 
 
-def _same_result(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
-
-
-def _merged(mistakes):
-    """One Mistake per distinct result: mistakes that give the same result on this input are named together
-    ("... , or if ..."), so the message never blames one of them when the input cannot tell them apart."""
-    groups = []
-    for mistake in mistakes:
-        for group in groups:
-            if _same_result(group[0].result, mistake.result):
-                group.append(mistake)
-                break
-        else:
-            groups.append([mistake])
-    return [Mistake(", or if ".join(dict.fromkeys(m.description for m in group)), group[0].result)
-            for group in groups]
-
-
 def _with_number_result(fn, name, whole=False):
     """Wrap a student function that returns one number so that the array comparisons apply to it: the wrapper
     runs inside `call_student` (the Keras watch sees the student's code) and accepts only a real number; with
@@ -120,45 +85,24 @@ def _with_number_result(fn, name, whole=False):
     return wrapped
 
 
-def _run(fn, reference_fn, strategy, fixed, cases, max_examples, invalid=(), fixed_reference=None, **options):
-    """Hand-picked `cases` only (hidden tests); otherwise `max_examples` drawn cases, then the `fixed` extreme
-    ones that every run must include (compared with `fixed_reference` if given), then the `invalid` inputs;
-    one success line."""
-    name = options["name"]
-    if cases is not None:
-        check_cases(fn, fixed_reference or reference_fn, cases, **options)
-        return
-    count = check_property(fn, reference_fn, strategy, max_examples=max_examples, quiet=True, **options)
-    check_cases(fn, fixed_reference or reference_fn, fixed, quiet=True, **options)
-    for args, kwargs, reason in invalid:
-        expect_value_error(fn, *args, name=name, reason=reason, **kwargs)
-    total = count + len(fixed)
-    if not invalid:
-        report_pass(name, options["reference"], total)
-        return
-    print(f"\u2713 {name} matches {options['reference']} on {total} inputs and raises ValueError on all "
-          f"{len(invalid)} invalid ones.")
+def _check(student_fn, reference_fn, *, strategy, fixed, cases, max_examples, invalid=(), fixed_reference=None,
+           name, reference, **options):
+    """One exercise's check. With hand-picked `cases` (a hidden test cell): exactly those, compared with
+    `fixed_reference` if given. Otherwise (the visible check cell): `max_examples` Cases drawn from `strategy`,
+    then the `fixed` ones every run includes (compared with `fixed_reference` if given), then the `invalid`
+    inputs, each of which must raise ValueError; one success line."""
+    options.update(name=name, reference=reference)
+    if cases is not None:  # the hidden tests run their own cases only, so that their score stays their own
+        return check_cases(student_fn, fixed_reference or reference_fn, cases, **options)
+    count = check_property(student_fn, reference_fn, strategy, max_examples=max_examples, quiet=True, **options)
+    count += check_cases(student_fn, fixed_reference or reference_fn, fixed, quiet=True, **options)
+    rejected = check_rejects(student_fn, invalid, name=name, quiet=True) if invalid else 0
+    also = f" and raises ValueError on all {rejected} invalid ones" if invalid else ""
+    report_pass(name, reference, count, also=also)
+    return count
 
 
 # --- inputs shared by the elementwise activations ------------------------------------------------------------
-
-def _elements(dtype):
-    width = 32 if dtype == np.float32 else 64
-    special = [float(dtype.type(v)) for v in SPECIAL_VALUES]
-    return st.one_of(st.floats(-30, 30, width=width, allow_subnormal=False), st.sampled_from(special))
-
-
-@st.composite
-def activation_inputs(draw, min_side=0, max_side=5, max_dims=3, allow_list=True):
-    """A float32 or float64 array (1 to 3 axes, possibly empty) mixing ordinary values with SPECIAL_VALUES; now
-    and then the same numbers as a nested Python list."""
-    dtype = np.dtype(draw(st.sampled_from(FLOAT_DTYPES)))
-    shape = draw(shapes(min_dims=1, max_dims=max_dims, min_side=min_side, max_side=max_side))
-    x = draw(hnp.arrays(dtype, shape, elements=_elements(dtype)))
-    if allow_list and draw(st.integers(0, 5)) == 0:
-        return x.tolist()
-    return x
-
 
 EXTREME_INPUTS = (
     np.array([-1000.0, -100.0, -88.5, -20.0, -1e-30, 0.0, 1e-30, 1e-6, 20.0, 88.5, 100.0, 1000.0], np.float32),
@@ -174,7 +118,7 @@ EXTREME_INPUTS = (
 @_quiet
 def keras_relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """keras.activations.relu (Keras 3 arguments: no `alpha=`)."""
-    import keras
+    keras = keras_reference.keras()
 
     return keras.ops.convert_to_numpy(keras.activations.relu(x, negative_slope=negative_slope,
                                                              max_value=max_value, threshold=threshold))
@@ -213,12 +157,12 @@ def relu_mistakes(x, negative_slope=0.0, max_value=None, threshold=0.0):
                              "negative_slope * (x - threshold)", _np_relu(x, **params, shifted_negative=False)))
     found += [Mistake("you ignore threshold", _np_relu(x, negative_slope, max_value)),
               Mistake("you ignore negative_slope", _np_relu(x, 0.0, max_value, threshold))]
-    return _merged(found)
+    return found
 
 
 @st.composite
 def relu_cases(draw):
-    x = draw(activation_inputs(allow_list=False))
+    x = draw(elementwise_inputs(allow_list=False))
     kwargs = {}
     if draw(st.booleans()):
         kwargs["negative_slope"] = draw(st.sampled_from([0.0, 0.1, 0.3, 0.5, 1.0]))
@@ -252,51 +196,51 @@ RELU_INVALID = (
 
 def check_relu(relu, cases=None, max_examples=40):
     """Compare with keras.activations.relu on drawn inputs and arguments (or on the given Cases)."""
-    _run(relu, keras_relu, relu_cases(), RELU_FIXED, cases, max_examples, invalid=RELU_INVALID,
-         name="relu", reference="keras.activations.relu", mistakes_fn=relu_mistakes)
+    _check(relu, keras_relu, strategy=relu_cases(), fixed=RELU_FIXED, cases=cases, max_examples=max_examples,
+           invalid=RELU_INVALID, name="relu", reference="keras.activations.relu", mistakes_fn=relu_mistakes)
 
 
 # --- sigmoid, tanh, linear -------------------------------------------------------------------------------------
 
 @_quiet
 def keras_sigmoid(x):
-    import keras
+    keras = keras_reference.keras()
 
     return keras.ops.convert_to_numpy(keras.activations.sigmoid(x))
 
 
 @_quiet
 def keras_tanh(x):
-    import keras
+    keras = keras_reference.keras()
 
     return keras.ops.convert_to_numpy(keras.activations.tanh(x))
 
 
 @_quiet
 def keras_linear(x):
-    import keras
+    keras = keras_reference.keras()
 
     return np.asarray(keras.ops.convert_to_numpy(keras.activations.linear(x)))
 
 
 def sigmoid_mistakes(x):
-    return _merged([Mistake("you compute 1 / (1 + exp(x)): the exponent needs a minus, 1 / (1 + exp(-x))",
-                            1.0 - _sigmoid(x))]
-                   + _mistakes_in_dtypes("you compute exp(x) / (1 + exp(x)), which is inf / inf = NaN once exp(x) "
-                                         "overflows; 1 / (1 + exp(-x)) only underflows to 0, harmlessly", x,
-                                         lambda v: np.exp(v) / (1 + np.exp(v))))
+    return ([Mistake("you compute 1 / (1 + exp(x)): the exponent needs a minus, 1 / (1 + exp(-x))",
+                     1.0 - keras_reference.sigmoid(x))]
+            + _mistakes_in_dtypes("you compute exp(x) / (1 + exp(x)), which is inf / inf = NaN once exp(x) "
+                                  "overflows; 1 / (1 + exp(-x)) only underflows to 0, harmlessly", x,
+                                  lambda v: np.exp(v) / (1 + np.exp(v))))
 
 
 def tanh_mistakes(x):
-    return _merged([Mistake("you compute 2 * sigmoid(x) - 1, which is tanh(x / 2); tanh(x) = 2 * sigmoid(2x) - 1",
-                            2.0 * _sigmoid(x) - 1.0)]
-                   + _mistakes_in_dtypes("you compute (exp(x) - exp(-x)) / (exp(x) + exp(-x)): exp overflows to "
+    return ([Mistake("you compute 2 * sigmoid(x) - 1, which is tanh(x / 2); tanh(x) = 2 * sigmoid(2x) - 1",
+                     2.0 * keras_reference.sigmoid(x) - 1.0)]
+            + _mistakes_in_dtypes("you compute (exp(x) - exp(-x)) / (exp(x) + exp(-x)): exp overflows to "
                                   "inf / inf = NaN for large |x|, and tiny x gives 0 instead of x; use np.tanh",
                                   x, lambda v: (np.exp(v) - np.exp(-v)) / (np.exp(v) + np.exp(-v))))
 
 
 def elementwise_cases():
-    return activation_inputs().map(lambda x: Case((x,)))
+    return elementwise_inputs().map(lambda x: Case((x,)))
 
 
 def _fixed(inputs):
@@ -305,27 +249,28 @@ def _fixed(inputs):
 
 def check_sigmoid(sigmoid, cases=None, max_examples=30):
     """Compare with keras.activations.sigmoid on drawn inputs, +-1000 and tiny values (or on the given Cases)."""
-    _run(sigmoid, keras_sigmoid, elementwise_cases(), _fixed(EXTREME_INPUTS), cases, max_examples,
-         name="sigmoid", reference="keras.activations.sigmoid", atol=SIGMOID_ATOL, mistakes_fn=sigmoid_mistakes)
+    _check(sigmoid, keras_sigmoid, strategy=elementwise_cases(), fixed=_fixed(EXTREME_INPUTS), cases=cases,
+           max_examples=max_examples, name="sigmoid", reference="keras.activations.sigmoid", atol=SIGMOID_ATOL,
+           mistakes_fn=sigmoid_mistakes)
 
 
 def check_tanh(tanh, cases=None, max_examples=30):
     """Compare with keras.activations.tanh on drawn inputs, +-1000 and tiny values (or on the given Cases)."""
-    _run(tanh, keras_tanh, elementwise_cases(), _fixed(EXTREME_INPUTS), cases, max_examples,
-         name="tanh", reference="keras.activations.tanh", mistakes_fn=tanh_mistakes)
+    _check(tanh, keras_tanh, strategy=elementwise_cases(), fixed=_fixed(EXTREME_INPUTS), cases=cases,
+           max_examples=max_examples, name="tanh", reference="keras.activations.tanh", mistakes_fn=tanh_mistakes)
 
 
 def check_linear(linear, cases=None, max_examples=20):
     """Compare with keras.activations.linear (the identity) on drawn arrays and lists (or on the given Cases)."""
-    _run(linear, keras_linear, elementwise_cases(), _fixed(EXTREME_INPUTS), cases, max_examples,
-         name="linear", reference="keras.activations.linear", exact=True)
+    _check(linear, keras_linear, strategy=elementwise_cases(), fixed=_fixed(EXTREME_INPUTS), cases=cases,
+           max_examples=max_examples, name="linear", reference="keras.activations.linear", exact=True)
 
 
 # --- softmax -------------------------------------------------------------------------------------------------
 
 @_quiet
 def keras_softmax(x, axis=-1):
-    import keras
+    keras = keras_reference.keras()
 
     return keras.ops.convert_to_numpy(keras.activations.softmax(x, axis=axis))
 
@@ -344,9 +289,9 @@ def softmax_mistakes(x, axis=-1):
     for other in range(x.ndim):
         if other != axis_n:
             found.append(Mistake(f"you apply softmax over axis {other} instead of axis {axis}",
-                                 _softmax(x, axis=other)))
+                                 keras_reference.softmax(x, axis=other)))
     found.append(Mistake(f"you normalise over the whole array; each slice along axis {axis} must sum to 1",
-                         _softmax(x.reshape(-1)).reshape(x.shape)))
+                         keras_reference.softmax(x.reshape(-1)).reshape(x.shape)))
     e = np.exp(x.astype(np.float64) - x.max(axis=axis, keepdims=True))
     try:
         no_keepdims = e / e.sum(axis=axis)
@@ -355,7 +300,7 @@ def softmax_mistakes(x, axis=-1):
     if no_keepdims is not None and no_keepdims.shape == x.shape:
         found.append(Mistake("you divide by the sums without keepdims=True, so they are broadcast along the "
                              "wrong axis", no_keepdims))
-    return _merged(found)
+    return found
 
 
 def softmax_error_hint(case, error):
@@ -400,31 +345,28 @@ SOFTMAX_INVALID = (
 
 def check_softmax(softmax, cases=None, max_examples=40):
     """Compare with keras.activations.softmax on drawn arrays and axes (or on the given Cases)."""
-    _run(softmax, keras_softmax, softmax_cases(), SOFTMAX_FIXED, cases, max_examples, invalid=SOFTMAX_INVALID,
-         name="softmax", reference="keras.activations.softmax", mistakes_fn=softmax_mistakes,
-         error_hint=softmax_error_hint)
+    _check(softmax, keras_softmax, strategy=softmax_cases(), fixed=SOFTMAX_FIXED, cases=cases,
+           max_examples=max_examples, invalid=SOFTMAX_INVALID, name="softmax", reference="keras.activations.softmax",
+           mistakes_fn=softmax_mistakes, error_hint=softmax_error_hint)
 
 
 # --- dense -----------------------------------------------------------------------------------------------------
 
-_DENSE_LAYERS = {}
-
-
 def _dense_layer(input_dim, units, use_bias, dtype):
-    """A built keras.layers.Dense, one per (input_dim, units, use_bias, dtype), reused: creating a layer costs
-    ~10 ms, giving it new weights with set_weights and calling it ~1 ms."""
-    import keras
+    """A built keras.layers.Dense for (input_dim, units, use_bias, dtype), kept by `keras_reference.built_layer`
+    (each call gives it its weights with set_weights)."""
+    dtype = np.dtype(dtype).name
 
-    key = (input_dim, units, use_bias, np.dtype(dtype).name)
-    if key not in _DENSE_LAYERS:
-        layer = keras.layers.Dense(units, use_bias=use_bias, dtype=key[3])
+    def make():
+        layer = keras_reference.keras().layers.Dense(units, use_bias=use_bias, dtype=dtype)
         layer.build((None, input_dim))
-        _DENSE_LAYERS[key] = layer
-    return _DENSE_LAYERS[key]
+        return layer
+
+    return keras_reference.built_layer(("dense_activations.Dense", input_dim, units, use_bias, dtype), make)
 
 
 def _call_dense(x, kernel, bias, activation, dtype):
-    import keras
+    keras = keras_reference.keras()
 
     kernel = np.asarray(kernel)
     layer = _dense_layer(kernel.shape[0], kernel.shape[1], bias is not None, dtype)
@@ -456,7 +398,7 @@ def dense_mistakes(x, kernel, bias=None, activation=None):
                              "activation(x @ kernel + bias)", act(x @ kernel) + b))
     if activation not in (None, "linear"):
         found.append(Mistake(f"you leave out the activation {activation!r}", x @ kernel + b))
-    return _merged(found)
+    return found
 
 
 def dense_error_hint(case, error):
@@ -520,16 +462,14 @@ DENSE_INVALID = (
 
 def check_dense(dense, cases=None, max_examples=20):
     """Compare with a keras.layers.Dense holding the same weights, on drawn inputs (or on the given Cases)."""
-    _run(dense, keras_dense, dense_cases(), DENSE_FIXED, cases, max_examples, name="dense",
-         reference="keras.layers.Dense with the same weights", mistakes_fn=dense_mistakes,
-         error_hint=dense_error_hint)
+    _check(dense, keras_dense, strategy=dense_cases(), fixed=DENSE_FIXED, cases=cases, max_examples=max_examples,
+           name="dense", reference="keras.layers.Dense with the same weights", mistakes_fn=dense_mistakes,
+           error_hint=dense_error_hint)
 
 
 def check_dense_rejects(dense, bad_inputs=DENSE_INVALID):
     """Each (args, kwargs, reason) in `bad_inputs` must raise ValueError with a message."""
-    for args, kwargs, reason in bad_inputs:
-        expect_value_error(dense, *args, name="dense", reason=reason, **kwargs)
-    print(f"\u2713 dense raises ValueError on all {len(bad_inputs)} invalid inputs.")
+    check_rejects(dense, bad_inputs, name="dense")
 
 
 # --- glorot_uniform_limit --------------------------------------------------------------------------------------
@@ -541,7 +481,7 @@ def keras_glorot_uniform_limit(fan_in, fan_out):
     It draws the kernel with a seed, draws u ~ U[0, 1) with the same seed, and solves w = -limit + 2 * limit * u
     for limit at the sample with |2u - 1| largest (TensorFlow scales one uniform draw into [minval, maxval)).
     """
-    import keras
+    keras = keras_reference.keras()
 
     for seed in range(100):
         w = keras.ops.convert_to_numpy(keras.initializers.GlorotUniform(seed=seed)((fan_in, fan_out)))
@@ -558,7 +498,7 @@ def keras_glorot_uniform_limit(fan_in, fan_out):
 
 def glorot_mistakes(fan_in, fan_out):
     fi, fo = float(fan_in), float(fan_out)
-    return _merged(Mistake(f, np.asarray(v)) for f, v in (
+    return [Mistake(f, np.asarray(v)) for f, v in (
         ("you use fan_in * fan_out; the limit is sqrt(6 / (fan_in + fan_out))", np.sqrt(6 / (fi * fo))),
         ("you leave out the 6: the limit is sqrt(6 / (fan_in + fan_out))", np.sqrt(1 / (fi + fo))),
         ("you use sqrt(2 / (fan_in + fan_out)), the standard deviation of glorot_normal; the uniform limit is "
@@ -567,7 +507,7 @@ def glorot_mistakes(fan_in, fan_out):
         ("you use 3 / (fan_in + fan_out): with fan_avg = (fan_in + fan_out) / 2 the limit is sqrt(3 / fan_avg) = "
          "sqrt(6 / (fan_in + fan_out))", np.sqrt(3 / (fi + fo))),
         ("you use only fan_in (sqrt(6 / fan_in) is He uniform's limit)", np.sqrt(6 / fi)),
-    ))
+    )]
 
 
 @st.composite
@@ -577,7 +517,7 @@ def fan_cases(draw):
 
 
 GLOROT_FIXED = (Case((784, 64)), Case((20, 64)), Case((64, 10)), Case((1, 1)), Case((3, 7)))
-"""The seed MLPs' layers, the smallest kernel, a small asymmetric one."""
+"""The layers of the Keras 2 tutorials' MLPs, the smallest kernel, a small asymmetric one."""
 
 GLOROT_INVALID = (
     ((0, 10), {}, "fan_in must be at least 1"),
@@ -587,9 +527,10 @@ GLOROT_INVALID = (
 
 def check_glorot_uniform_limit(glorot_uniform_limit, cases=None, max_examples=25):
     """Compare with the limit of keras.initializers.GlorotUniform on drawn fans (or on the given Cases)."""
-    _run(_with_number_result(glorot_uniform_limit, "glorot_uniform_limit"), keras_glorot_uniform_limit,
-         fan_cases(), GLOROT_FIXED, cases, max_examples, invalid=GLOROT_INVALID, name="glorot_uniform_limit",
-         reference="the limit of keras.initializers.GlorotUniform", mistakes_fn=glorot_mistakes)
+    _check(_with_number_result(glorot_uniform_limit, "glorot_uniform_limit"), keras_glorot_uniform_limit,
+           strategy=fan_cases(), fixed=GLOROT_FIXED, cases=cases, max_examples=max_examples, invalid=GLOROT_INVALID,
+           name="glorot_uniform_limit", reference="the limit of keras.initializers.GlorotUniform",
+           mistakes_fn=glorot_mistakes)
 
 
 # --- count_params ----------------------------------------------------------------------------------------------
@@ -598,7 +539,7 @@ def check_glorot_uniform_limit(glorot_uniform_limit, cases=None, max_examples=25
 def keras_count_params(input_dim, units):
     """count_params() of a keras.layers.Dense(units) built on input_dim features (what model.count_params()
     adds up over the layers; a layer alone is much faster to build than a model)."""
-    import keras
+    keras = keras_reference.keras()
 
     layer = keras.layers.Dense(units)
     layer.build((None, input_dim))
@@ -607,13 +548,13 @@ def keras_count_params(input_dim, units):
 
 def count_params_mistakes(input_dim, units):
     i, u = float(input_dim), float(units)
-    return _merged(Mistake(f, np.asarray(v)) for f, v in (
+    return [Mistake(f, np.asarray(v)) for f, v in (
         ("you leave out the biases: a Dense layer has one bias per unit, input_dim * units + units", i * u),
         ("you count one bias per input instead of one per unit", i * u + i),
         ("you count (input_dim + 1) * (units + 1); the bias adds one row to the kernel, not a row and a column",
          (i + 1) * (u + 1)),
         ("you add input_dim and units; the kernel has input_dim * units entries", i + u),
-    ))
+    )]
 
 
 def count_cases():
@@ -631,16 +572,17 @@ COUNT_INVALID = (
 
 def check_count_params(count_params, cases=None, max_examples=20):
     """Compare with model.count_params() of a one-Dense model (or on the given Cases)."""
-    _run(_with_number_result(count_params, "count_params", whole=True), keras_count_params, count_cases(),
-         COUNT_FIXED, cases, max_examples, invalid=COUNT_INVALID, name="count_params",
-         reference="keras.layers.Dense(units).count_params()", exact=True, mistakes_fn=count_params_mistakes)
+    _check(_with_number_result(count_params, "count_params", whole=True), keras_count_params,
+           strategy=count_cases(), fixed=COUNT_FIXED, cases=cases, max_examples=max_examples, invalid=COUNT_INVALID,
+           name="count_params", reference="keras.layers.Dense(units).count_params()", exact=True,
+           mistakes_fn=count_params_mistakes)
 
 
 # --- predict_mlp -----------------------------------------------------------------------------------------------
 
 def keras_mlp(weights, activations):
     """A Dense-only Sequential model with these weights (get_weights order) and activation names."""
-    import keras
+    keras = keras_reference.keras()
 
     layers = [keras.Input(shape=(np.asarray(weights[0]).shape[0],))]
     layers += [keras.layers.Dense(np.asarray(k).shape[1], activation=a) for k, a in zip(weights[::2], activations)]
@@ -653,7 +595,7 @@ def keras_mlp(weights, activations):
 def keras_predict_mlp_model(x, weights, activations):
     """keras_mlp(weights, activations) called on x. (Eagerly: model.predict would trace a new tf.function for
     every new model, ~100 ms each, and TensorFlow warns on stderr about the retracing.)"""
-    import keras
+    keras = keras_reference.keras()
 
     model = keras_mlp(weights, activations)
     return keras.ops.convert_to_numpy(model(np.asarray(x, dtype=np.float32), training=False))
@@ -693,7 +635,7 @@ def predict_mlp_mistakes(x, weights, activations):
                              "layer's x @ kernel + bias",
                              _np_mlp(_np_activation(activations[0])(np.asarray(x, np.float64)), weights,
                                      [None] + activations[1:])))
-    return _merged(found)
+    return found
 
 
 @st.composite
@@ -729,7 +671,8 @@ PREDICT_MLP_FIXED = (
           ["relu", "relu", "softmax"])),
     Case((np.random.default_rng(5).normal(size=(3, 4)), _mlp_weights([4, 4, 4], 6), ["tanh", "sigmoid"])),
 )
-"""The seed MLP's shape (20 -> 64 -> 64 -> 10), and a square two-layer net (reversed activations fit)."""
+"""The shape of the Keras 2 tutorials' MLP (20 -> 64 -> 64 -> 10), and a square two-layer net (reversed
+activations fit)."""
 
 PREDICT_MLP_INVALID = (
     ((np.ones((2, 3)), _mlp_weights([3, 4, 2], 7)[:3], ["relu", "softmax"]), {},
@@ -745,24 +688,21 @@ PREDICT_MLP_INVALID = (
 def check_predict_mlp(predict_mlp, cases=None, max_examples=10):
     """Compare with Keras Dense layers holding the same weights, applied in turn, on drawn cases; then with a
     real Sequential model on the fixed ones and on the given Cases."""
-    _run(predict_mlp, keras_predict_mlp, predict_mlp_cases(), PREDICT_MLP_FIXED, cases, max_examples,
-         fixed_reference=keras_predict_mlp_model, name="predict_mlp",
-         reference="a Keras model with the same weights",
-         mistakes_fn=predict_mlp_mistakes)
+    _check(predict_mlp, keras_predict_mlp, strategy=predict_mlp_cases(), fixed=PREDICT_MLP_FIXED, cases=cases,
+           max_examples=max_examples, fixed_reference=keras_predict_mlp_model, name="predict_mlp",
+           reference="a Keras model with the same weights", mistakes_fn=predict_mlp_mistakes)
 
 
 def check_predict_mlp_rejects(predict_mlp, bad_inputs=PREDICT_MLP_INVALID):
     """Each (args, kwargs, reason) in `bad_inputs` must raise ValueError with a message."""
-    for args, kwargs, reason in bad_inputs:
-        expect_value_error(predict_mlp, *args, name="predict_mlp", reason=reason, **kwargs)
-    print(f"\u2713 predict_mlp raises ValueError on all {len(bad_inputs)} invalid inputs.")
+    check_rejects(predict_mlp, bad_inputs, name="predict_mlp")
 
 
 def cluster_mlp(seed=0, n=300):
-    """The notebook's seed MLP (20 -> 64 relu -> 64 relu -> 10 softmax) with Keras's initial weights, and n
-    samples of ten Gaussian clusters like the notebook's: (model, x). Built here, in the checks, so that grading never depends on the notebook's demo
-    cells (they do not run when a notebook is graded)."""
-    import keras
+    """The notebook's MLP from the Keras 2 tutorials (20 -> 64 relu -> 64 relu -> 10 softmax) with Keras's
+    initial weights, and n samples of ten Gaussian clusters like the notebook's: (model, x). Built here, in the
+    checks, so that grading never depends on the notebook's demo cells (they do not run when it is graded)."""
+    keras = keras_reference.keras()
 
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(10, 20))
@@ -783,7 +723,7 @@ def check_predict_mlp_on_model(predict_mlp, model=None, x=None):
     answer while any real mistake is off by far more. Measured on the notebook's model trained from four seeds:
     the largest difference of a float64 answer is 1.5 % of the tolerance.
     """
-    import keras
+    keras = keras_reference.keras()
 
     if model is None:
         model, x = cluster_mlp()
@@ -793,6 +733,6 @@ def check_predict_mlp_on_model(predict_mlp, model=None, x=None):
             raise ValueError(f"check_predict_mlp_on_model needs a Dense-only model, found {type(layer).__name__}")
         names.append(keras.activations.serialize(layer.activation))
     expected = model.predict(x, verbose=0)
-    compare_once(predict_mlp, lambda *args: expected, Case((x, model.get_weights(), names)), name="predict_mlp",
-                 mistakes_fn=predict_mlp_mistakes)
-    print(f"\u2713 predict_mlp(x, model.get_weights(), {names}) matches model.predict(x) on {len(x)} samples.")
+    check_cases(predict_mlp, lambda *args: expected, [Case((x, model.get_weights(), names))], name="predict_mlp",
+                reference="model.predict(x)", quiet=True, mistakes_fn=predict_mlp_mistakes)
+    report_pass(f"predict_mlp(x, model.get_weights(), {names})", "model.predict(x)", len(x), noun="samples")

@@ -1,40 +1,37 @@
-"""Notebook 08: Embedding and LSTM. Checks for `embedding`, `lstm_step`, `lstm`, `StatefulLSTM` and
-`predict_stacked_lstm`, against `keras.layers.Embedding`, `keras.layers.LSTM` (also `stateful=True` over
-consecutive batches) and a stacked-LSTM `keras.Sequential` with a Dense softmax on top.
+"""The checks of notebook 08 (Embedding and LSTM): the student's recurrent layers against live Keras layers.
+
+Checks for `embedding`, `lstm_step`, `lstm`, `StatefulLSTM` and `predict_stacked_lstm`, against
+`keras.layers.Embedding`, `keras.layers.LSTM` (also `stateful=True` over consecutive batches) and a stacked-LSTM
+`keras.Sequential` with a Dense softmax on top.
 
 Building a Keras recurrent layer costs tens of milliseconds and every eager call tens more, so the references
 keep one layer (or model) per size configuration and only set its weights before each call; the strategies
 draw sizes from small ranges so that a visible check stays under a second.
 
 `lstm_step`, `lstm` and `StatefulLSTM` return tuples or keep state, which `check_property`/`compare_once`
-(one array per call) do not cover; `_check_property` and `_compare_outputs` below do the same job for a tuple
-of arrays, with a named mistake per returned array.
+(one array per call) do not cover: each check here hands the runner's `run_cases` its own `run_one(case)`,
+and `_compare_outputs` compares a tuple of arrays, with a named mistake per returned array.
 """
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.errors import FlakyFailure
 
-from autograder.checks.runner import Case, property_settings, report_pass
+from autograder.checks.runner import Case, check_rejects, report_pass, report_rejects, run_cases
 from autograder.checks.compare import Mistake, compare_arrays
 from autograder.checks.describe import describe_call, type_name
 from autograder.checks.errors import CheckFailed
 from autograder.checks.calling import as_array, call_student, expect_value_error
+from autograder.checks.keras_reference import built_layer, keras, sigmoid, softmax
 
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
 # --- Keras references (one layer or model per size configuration, weights set per call) ---------------------
 
-_CACHE = {}
-
-
 def _cached(key, make):
-    if key not in _CACHE:
-        _CACHE[key] = make()
-    return _CACHE[key]
+    """keras_reference.built_layer, under this topic's name."""
+    return built_layer(("lstm",) + key, make)
 
 
 def _f32(value):
@@ -43,9 +40,7 @@ def _f32(value):
 
 def _lstm_layer(input_dim, units, return_sequences):
     def make():
-        import keras
-
-        layer = keras.layers.LSTM(units, return_sequences=return_sequences, return_state=True)
+        layer = keras().layers.LSTM(units, return_sequences=return_sequences, return_state=True)
         layer.build((None, None, input_dim))
         return layer
 
@@ -57,9 +52,7 @@ def keras_embedding(ids, table):
     table = np.asarray(table)
 
     def make():
-        import keras
-
-        layer = keras.layers.Embedding(*table.shape)
+        layer = keras().layers.Embedding(*table.shape)
         layer.build((None,))
         return layer
 
@@ -85,9 +78,7 @@ def keras_lstm_step(x_t, h, c, kernel, recurrent_kernel, bias):
     input_dim, units = np.shape(kernel)[0], np.shape(recurrent_kernel)[0]
 
     def make():
-        import keras
-
-        cell = keras.layers.LSTMCell(units)
+        cell = keras().layers.LSTMCell(units)
         cell.build((None, input_dim))
         return cell
 
@@ -99,11 +90,9 @@ def keras_lstm_step(x_t, h, c, kernel, recurrent_kernel, bias):
 
 def _stateful_layer(batch_size, input_dim, units, return_sequences):
     def make():
-        import keras
-
-        inputs = keras.Input(batch_shape=(batch_size, None, input_dim))
-        layer = keras.layers.LSTM(units, stateful=True, return_sequences=return_sequences)
-        keras.Model(inputs, layer(inputs))
+        inputs = keras().Input(batch_shape=(batch_size, None, input_dim))
+        layer = keras().layers.LSTM(units, stateful=True, return_sequences=return_sequences)
+        keras().Model(inputs, layer(inputs))
         return layer
 
     return _cached(("stateful", batch_size, input_dim, units, return_sequences), make)
@@ -113,12 +102,10 @@ def stacked_lstm_model(timesteps, data_dim, units, flags, num_classes):
     """The Keras 2 tutorial's stacked LSTM in Keras 3 form: Input(shape=(timesteps, data_dim)), one LSTM(u,
     return_sequences=flag) per (u, flag), then Dense(num_classes, softmax). One model per configuration."""
     def make():
-        import keras
-
-        layers = [keras.Input(shape=(timesteps, data_dim))]
-        layers += [keras.layers.LSTM(u, return_sequences=bool(f)) for u, f in zip(units, flags)]
-        layers.append(keras.layers.Dense(num_classes, activation="softmax"))
-        return keras.Sequential(layers)
+        layers = [keras().Input(shape=(timesteps, data_dim))]
+        layers += [keras().layers.LSTM(u, return_sequences=bool(f)) for u, f in zip(units, flags)]
+        layers.append(keras().layers.Dense(num_classes, activation="softmax"))
+        return keras().Sequential(layers)
 
     return _cached(("stacked", timesteps, data_dim, tuple(units), tuple(map(bool, flags)), num_classes), make)
 
@@ -153,11 +140,6 @@ STEP_MISTAKES = {
 }
 
 
-def _sigmoid(z):
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-z))
-
-
 def np_lstm_step(x_t, h, c, kernel, recurrent_kernel, bias, mistake=None):
     """The LSTM step in float64, or what you get when making the mistake named by a key of STEP_MISTAKES."""
     x_t, h, c, kernel, recurrent_kernel, bias = (np.asarray(a, dtype=np.float64)
@@ -169,10 +151,10 @@ def np_lstm_step(x_t, h, c, kernel, recurrent_kernel, bias, mistake=None):
     z = x_t @ kernel + h @ recurrent_kernel + (0.0 if mistake == "no_bias" else bias)
     blocks = [z[:, k * units:(k + 1) * units] for k in range(4)]
     gate = dict(zip(mistake if mistake in ("ifoc", "icfo", "fico") else "ifco", blocks))
-    i = _sigmoid(gate["i"])
-    f = (np.tanh if mistake == "forget_tanh" else _sigmoid)(gate["f"])
-    g = (_sigmoid if mistake == "candidate_sigmoid" else np.tanh)(gate["c"])
-    o = _sigmoid(gate["o"])
+    i = sigmoid(gate["i"])
+    f = (np.tanh if mistake == "forget_tanh" else sigmoid)(gate["f"])
+    g = (sigmoid if mistake == "candidate_sigmoid" else np.tanh)(gate["c"])
+    o = sigmoid(gate["o"])
     c_new = f * (h if mistake == "c_from_h" else c) + i * g
     if mistake == "no_output_gate":
         h_new = np.tanh(c_new)
@@ -208,7 +190,8 @@ def np_lstm(x, kernel, recurrent_kernel, bias, return_sequences=False, initial_s
 def _unpack(result, call, labels):
     if not isinstance(result, (tuple, list)) or len(result) != len(labels):
         what = type_name(result) + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
-        raise CheckFailed(f"{call} should return a tuple ({', '.join(labels)}); it returned a {what}.")
+        raise CheckFailed(f"{call} should return a tuple ({', '.join(labels)}); it returned a {what}.",
+                          kind="wrong_type")
     return [as_array(value, f"{call}[{k}] ({label})") for k, (value, label) in enumerate(zip(result, labels))]
 
 
@@ -217,38 +200,6 @@ def _compare_outputs(got, expected, mistakes, call, labels):
     for k, label in enumerate(labels):
         compare_arrays(got[k], np.asarray(expected[k]), what=f"{call}, returned {label}",
                        mistakes=[Mistake(m.description, m.result[k]) for m in mistakes])
-
-
-def _check_property(run_one, strategy, *, name, max_examples):
-    """Like check.check_property, for a `run_one(case)` that does its own comparing; returns the number of
-    distinct inputs tried."""
-    distinct = set()
-
-    @property_settings(max_examples)
-    @given(strategy)
-    def run(case):
-        distinct.add(repr(case))
-        run_one(case)
-
-    try:
-        run()
-    except CheckFailed as failure:  # already shrunk to the simplest failing input; drop hypothesis's frames
-        raise CheckFailed(str(failure)) from failure.__cause__
-    except FlakyFailure as flaky:
-        first = next((e for e in flaky.exceptions if isinstance(e, CheckFailed)), None)
-        raise CheckFailed(f"{first or flaky}\n  Note: `{name}` gave different results for the same input; "
-                          "its result must depend only on its arguments (unseeded randomness? state kept "
-                          "between calls?).") from None
-    return len(distinct)
-
-
-def _run_cases(run_one, cases):
-    cases = list(cases)
-    if not cases:
-        raise ValueError("a check needs at least one case")  # a check that runs nothing cannot fail
-    for case in cases:
-        run_one(case)
-    return len(cases)
 
 
 # --- inputs -------------------------------------------------------------------------------------------------
@@ -406,8 +357,7 @@ def check_embedding(embedding, cases=None, max_examples=15):
         compare_arrays(got, keras_embedding(*case.args), what=describe_call("embedding", case.args),
                        mistakes=embedding_mistakes(*case.args))
 
-    count = (_run_cases(run_one, cases) if cases is not None
-             else _check_property(run_one, embedding_cases(), name="embedding", max_examples=max_examples))
+    count = run_cases(run_one, name="embedding", cases=cases, strategy=embedding_cases(), max_examples=max_examples)
     report_pass("embedding", "keras.layers.Embedding", count)
 
 
@@ -420,11 +370,14 @@ BAD_IDS = [
 ]
 
 
+def _invalid(bad_args):
+    """check_rejects's (args, kwargs, reason) from this notebook's (args, reason) pairs."""
+    return [(args, {}, reason) for args, reason in bad_args]
+
+
 def check_embedding_rejects(embedding, bad_inputs=BAD_IDS):
     """Each ((ids, table), reason) in `bad_inputs` must raise ValueError with a message."""
-    for args, reason in bad_inputs:
-        expect_value_error(embedding, *args, name="embedding", reason=reason)
-    print(f"\u2713 embedding raises ValueError on all {len(bad_inputs)} invalid inputs.")
+    check_rejects(embedding, _invalid(bad_inputs), name="embedding")
 
 
 # --- lstm_step ----------------------------------------------------------------------------------------------
@@ -447,8 +400,7 @@ def check_lstm_step(lstm_step, cases=None, max_examples=15):
         got = _unpack(call_student(lstm_step, *case.args, name="lstm_step", **case.kwargs), call, labels)
         _compare_outputs(got, keras_lstm_step(*case.args), lstm_step_mistakes(*case.args), call, labels)
 
-    count = (_run_cases(run_one, cases) if cases is not None
-             else _check_property(run_one, lstm_step_cases(), name="lstm_step", max_examples=max_examples))
+    count = run_cases(run_one, name="lstm_step", cases=cases, strategy=lstm_step_cases(), max_examples=max_examples)
     report_pass("lstm_step", "keras.layers.LSTMCell (one step of keras.layers.LSTM)", count)
 
 
@@ -498,8 +450,7 @@ def check_lstm(lstm, cases=None, max_examples=12):
         _compare_outputs(got, keras_lstm(*case.args, **case.kwargs), lstm_mistakes(*case.args, **case.kwargs),
                          call, labels)
 
-    count = (_run_cases(run_one, cases) if cases is not None
-             else _check_property(run_one, lstm_cases(), name="lstm", max_examples=max_examples))
+    count = run_cases(run_one, name="lstm", cases=cases, strategy=lstm_cases(), max_examples=max_examples)
     report_pass("lstm", "keras.layers.LSTM", count)
 
 
@@ -521,12 +472,9 @@ BAD_LSTM_ARGS = [
 def check_lstm_rejects(lstm_step, lstm, bad_step_args=BAD_STEP_ARGS, bad_lstm_args=BAD_LSTM_ARGS):
     """Each (args, reason) must raise ValueError with a message: `bad_step_args` for lstm_step,
     `bad_lstm_args` for lstm."""
-    for args, reason in bad_step_args:
-        expect_value_error(lstm_step, *args, name="lstm_step", reason=reason)
-    for args, reason in bad_lstm_args:
-        expect_value_error(lstm, *args, name="lstm", reason=reason)
-    print(f"\u2713 lstm_step and lstm raise ValueError on all {len(bad_step_args) + len(bad_lstm_args)} "
-          "invalid inputs.")
+    count = (check_rejects(lstm_step, _invalid(bad_step_args), name="lstm_step", quiet=True)
+             + check_rejects(lstm, _invalid(bad_lstm_args), name="lstm", quiet=True))
+    report_rejects("lstm_step and lstm", count)
 
 
 # --- StatefulLSTM -------------------------------------------------------------------------------------------
@@ -582,7 +530,7 @@ def _run_stateful(StatefulLSTM, case):
                          name="StatefulLSTM", **options)
     if not callable(layer) or not callable(getattr(layer, "reset_state", None)):
         raise CheckFailed(f"layer = {made} should make an object you can call on a batch, with a "
-                          "reset_state() method.")
+                          "reset_state() method.", kind="wrong_type")
     expected = keras_stateful(case)
     mistakes = _stateful_mistakes(case)
     done, k = [], 0
@@ -595,7 +543,7 @@ def _run_stateful(StatefulLSTM, case):
                 continue
             got = as_array(call_student(layer, x, name="layer"), "layer(x)")
         except CheckFailed as failure:
-            raise CheckFailed(f"With layer = {made}, {history}: {failure}") from failure.__cause__
+            raise failure.restated(f"With layer = {made}, {history}: {failure}") from failure.__cause__
         what = f"layer = {made}; layer(x{k + 1}) with x{k + 1} a {x.dtype} array of shape {x.shape}, {history}"
         compare_arrays(got, expected[k], what=what,
                        mistakes=[Mistake(text, outputs[k]) for text, outputs in mistakes])
@@ -615,17 +563,12 @@ def check_stateful_lstm(StatefulLSTM, cases=None, max_examples=4):
     def run_one(case):
         _run_stateful(StatefulLSTM, case)
 
-    count = (_run_cases(run_one, cases) if cases is not None
-             else _check_property(run_one, stateful_cases(), name="StatefulLSTM", max_examples=max_examples))
+    count = run_cases(run_one, name="StatefulLSTM", cases=cases, strategy=stateful_cases(),
+                      max_examples=max_examples)
     report_pass("StatefulLSTM", "keras.layers.LSTM(stateful=True) over consecutive batches", count)
 
 
 # --- predict_stacked_lstm -----------------------------------------------------------------------------------
-
-def _softmax(z, axis=-1):
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
 
 def np_stacked(x, weights, flags, mistake=None, final="softmax", chain_states=False, carry=True):
     out, state = np.asarray(x, dtype=np.float64), None
@@ -634,8 +577,8 @@ def np_stacked(x, weights, flags, mistake=None, final="softmax", chain_states=Fa
         out, h, c = np_lstm(out, kernel, recurrent_kernel, bias, flag, state, mistake=mistake, carry=carry)
         state = [h, c] if chain_states else None
     logits = out @ np.asarray(weights[-2], dtype=np.float64) + np.asarray(weights[-1], dtype=np.float64)
-    return {"softmax": lambda: _softmax(logits), "logits": lambda: logits, "none": lambda: out,
-            "softmax0": lambda: _softmax(logits, axis=0)}[final]()
+    return {"softmax": lambda: softmax(logits), "logits": lambda: logits, "none": lambda: out,
+            "softmax0": lambda: softmax(logits, axis=0)}[final]()
 
 
 def stacked_mistakes(x, weights, flags):
@@ -671,7 +614,6 @@ def check_predict_stacked_lstm(predict_stacked_lstm, cases=None, max_examples=6)
         compare_arrays(got, keras_predict_stacked_lstm(*case.args), what=_stacked_call(case),
                        mistakes=stacked_mistakes(*case.args))
 
-    count = (_run_cases(run_one, cases) if cases is not None
-             else _check_property(run_one, stacked_cases(), name="predict_stacked_lstm",
-                                  max_examples=max_examples))
+    count = run_cases(run_one, name="predict_stacked_lstm", cases=cases, strategy=stacked_cases(),
+                      max_examples=max_examples)
     report_pass("predict_stacked_lstm", "a stacked-LSTM keras.Sequential", count)

@@ -3,26 +3,30 @@ tf.GradientTape, model.losses / model.evaluate, keras.layers.Dropout (statistica
 keras.callbacks.EarlyStopping driven over the same validation curve."""
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
-from autograder.checks.runner import Case, check_cases, check_property, compare_once, report_pass
+from autograder.checks import keras_reference
+from autograder.checks.runner import (Case, check_property, check_rejects, compare_once, report_pass, report_rejects,
+                                      run_cases)
 from autograder.checks.compare import RTOL, Mistake, compare_arrays
 from autograder.checks.errors import CheckFailed
-from autograder.checks.calling import as_array, as_number, call_student, expect_value_error
+from autograder.checks.calling import as_array, as_number, call_student
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
 def _returning_number(fn, name):
-    """Wrap a student function that returns a number so the array comparison can take it (as a 0-d array)."""
+    """Wrap a student function that returns a number so the array comparison can take it (as a 0-d array);
+    anything else but a function is left as it is, for `call_student` to say what is wrong with it."""
+    if not callable(fn):
+        return fn
+
     def wrapped(*args, **kwargs):
         return np.asarray(as_number(fn(*args, **kwargs), name))
     return wrapped
 
 
 def _l1l2(w, l1, l2):
-    import keras
-
+    keras = keras_reference.keras()
     return float(np.asarray(keras.regularizers.L1L2(l1=l1, l2=l2)(np.asarray(w))))
 
 
@@ -30,15 +34,13 @@ def _l1l2(w, l1, l2):
 
 def keras_l1_penalty(w, l1=0.01):
     """keras.regularizers.L1(l1) called on the array."""
-    import keras
-
+    keras = keras_reference.keras()
     return np.asarray(float(np.asarray(keras.regularizers.L1(l1)(np.asarray(w)))))
 
 
 def keras_l2_penalty(w, l2=0.01):
     """keras.regularizers.L2(l2) called on the array."""
-    import keras
-
+    keras = keras_reference.keras()
     return np.asarray(float(np.asarray(keras.regularizers.L2(l2)(np.asarray(w)))))
 
 
@@ -49,9 +51,9 @@ def keras_l1_l2_penalty(w, l1=0.0, l2=0.0):
 
 def keras_penalty_gradient(w, l1=0.0, l2=0.0):
     """d L1L2(l1, l2)(w) / dw from tf.GradientTape (TF's subgradient of |w| at 0 is sign(0) = 0)."""
-    import keras
     import tensorflow as tf
 
+    keras = keras_reference.keras()
     variable = tf.Variable(np.asarray(w))
     with tf.GradientTape() as tape:
         penalty = keras.regularizers.L1L2(l1=l1, l2=l2)(variable)
@@ -175,37 +177,43 @@ def regularized_loss_cases(draw):
 
 # --- checks: penalties ------------------------------------------------------------------------------------
 
-def _number_check(fn, name, reference_fn, reference, strategy, mistakes_fn, cases, max_examples, quiet=False):
-    options = dict(name=name, reference=reference, mistakes_fn=mistakes_fn)
-    wrapped = _returning_number(fn, name) if callable(fn) else fn
-    if cases is not None:
-        check_cases(wrapped, reference_fn, cases, quiet=quiet, **options)
-        return len(cases)
-    return check_property(wrapped, reference_fn, strategy, max_examples=max_examples, quiet=quiet, **options)
-
-
 def check_l1_penalty(l1_penalty, cases=None, max_examples=8):
     """Compare with keras.regularizers.L1(l1)(w) on drawn arrays (or the given Cases)."""
-    _number_check(l1_penalty, "l1_penalty", keras_l1_penalty, "keras.regularizers.L1", l1_penalty_cases(),
-                  l1_penalty_mistakes, cases, max_examples)
+    name = "l1_penalty"
+    student = _returning_number(l1_penalty, name)
+    count = run_cases(lambda case: compare_once(student, keras_l1_penalty, case, name=name,
+                                                mistakes_fn=l1_penalty_mistakes),
+                      name=name, cases=cases, strategy=l1_penalty_cases(), max_examples=max_examples)
+    report_pass(name, "keras.regularizers.L1", count)
 
 
 def check_l2_penalty(l2_penalty, cases=None, max_examples=8):
     """Compare with keras.regularizers.L2(l2)(w) on drawn arrays (or the given Cases)."""
-    _number_check(l2_penalty, "l2_penalty", keras_l2_penalty, "keras.regularizers.L2", l2_penalty_cases(),
-                  l2_penalty_mistakes, cases, max_examples)
+    name = "l2_penalty"
+    student = _returning_number(l2_penalty, name)
+    count = run_cases(lambda case: compare_once(student, keras_l2_penalty, case, name=name,
+                                                mistakes_fn=l2_penalty_mistakes),
+                      name=name, cases=cases, strategy=l2_penalty_cases(), max_examples=max_examples)
+    report_pass(name, "keras.regularizers.L2", count)
+
+
+# keras.regularizers.L1L2() without arguments: l1 = l2 = 0 (not L1()'s and L2()'s 0.01).
+L1_L2_DEFAULTS = [Case((np.array([1.5, -2.0, 0.25]),))]
 
 
 def check_l1_l2_penalty(l1_l2_penalty, cases=None, max_examples=10):
-    """Compare with keras.regularizers.L1L2(l1, l2)(w); also that the defaults are l1 = l2 = 0."""
-    count = _number_check(l1_l2_penalty, "l1_l2_penalty", keras_l1_l2_penalty, "keras.regularizers.L1L2",
-                          l1_l2_penalty_cases(), l1_l2_penalty_mistakes, cases, max_examples, quiet=True)
-    if cases is None:  # the defaults, as in keras.regularizers.L1L2()
-        check_cases(_returning_number(l1_l2_penalty, "l1_l2_penalty"), keras_l1_l2_penalty,
-                    [Case((np.array([1.5, -2.0, 0.25]),))], name="l1_l2_penalty", reference="", quiet=True,
-                    mistakes_fn=l1_l2_penalty_mistakes)
-        count += 1
-    report_pass("l1_l2_penalty", "keras.regularizers.L1L2", count)
+    """Compare with keras.regularizers.L1L2(l1, l2)(w) on drawn arrays, then with the defaults l1 = l2 = 0
+    (L1_L2_DEFAULTS); or on the given Cases."""
+    name = "l1_l2_penalty"
+    student = _returning_number(l1_l2_penalty, name)
+
+    def run_one(case):
+        compare_once(student, keras_l1_l2_penalty, case, name=name, mistakes_fn=l1_l2_penalty_mistakes)
+
+    count = run_cases(run_one, name=name, cases=cases, strategy=l1_l2_penalty_cases(), max_examples=max_examples)
+    if cases is None:  # and the defaults
+        count += run_cases(run_one, name=name, cases=L1_L2_DEFAULTS)
+    report_pass(name, "keras.regularizers.L1L2", count)
 
 
 NEGATIVE_FACTORS = [("l1_penalty", {"l1": -0.01}), ("l2_penalty", {"l2": -0.5}),
@@ -213,31 +221,39 @@ NEGATIVE_FACTORS = [("l1_penalty", {"l1": -0.01}), ("l2_penalty", {"l2": -0.5}),
 
 
 def check_penalties_reject(functions, bad=NEGATIVE_FACTORS):
-    """Each named function must raise ValueError for a negative factor; `functions` maps name -> function."""
-    for name, kwargs in bad:
-        expect_value_error(functions[name], np.ones(3), name=name, reason=f"{kwargs} is negative", **kwargs)
-    print(f"\u2713 the penalties raise ValueError on all {len(bad)} negative factors.")
+    """Each named function must raise ValueError for a negative factor; `functions` maps name -> function,
+    `bad` lists (name, keyword arguments) pairs."""
+    names = list(dict.fromkeys(name for name, _ in bad))
+    for name in names:
+        check_rejects(functions[name], [((np.ones(3),), kwargs, f"{kwargs} is negative") for n, kwargs in bad
+                                        if n == name], name=name, quiet=True)
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    report_rejects(listed, len(bad), what="negative factors")
 
 
 # --- checks: gradient and total loss ----------------------------------------------------------------------
 
+# The kink of |w| at exact zeros, and the factor 2 of the L2 part, on one small input.
+PENALTY_GRADIENT_KINK = [Case((np.array([0.0, -2.0, 3.0, 0.0], np.float32),), {"l1": 0.1, "l2": 0.25})]
+
+
 def check_penalty_gradient(penalty_gradient, cases=None, max_examples=15):
-    """Compare with tf.GradientTape on keras.regularizers.L1L2(l1, l2)(w), exact zeros in w included."""
-    options = dict(name="penalty_gradient", reference="tf.GradientTape on keras.regularizers.L1L2",
-                   mistakes_fn=penalty_gradient_mistakes)
-    if cases is not None:
-        check_cases(penalty_gradient, keras_penalty_gradient, cases, **options)
-        return
-    count = check_property(penalty_gradient, keras_penalty_gradient, penalty_gradient_cases(),
-                           max_examples=max_examples, quiet=True, **options)
-    fixed = [Case((np.array([0.0, -2.0, 3.0, 0.0], np.float32),), {"l1": 0.1, "l2": 0.25})]  # kink and factor 2
-    check_cases(penalty_gradient, keras_penalty_gradient, fixed, quiet=True, **options)
-    report_pass("penalty_gradient", options["reference"], count + len(fixed))
+    """Compare with tf.GradientTape on keras.regularizers.L1L2(l1, l2)(w) on drawn arrays, exact zeros in w
+    included, then on PENALTY_GRADIENT_KINK; or on the given Cases."""
+    name = "penalty_gradient"
+
+    def run_one(case):
+        compare_once(penalty_gradient, keras_penalty_gradient, case, name=name,
+                     mistakes_fn=penalty_gradient_mistakes)
+
+    count = run_cases(run_one, name=name, cases=cases, strategy=penalty_gradient_cases(), max_examples=max_examples)
+    if cases is None:  # and the kink
+        count += run_cases(run_one, name=name, cases=PENALTY_GRADIENT_KINK)
+    report_pass(name, "tf.GradientTape on keras.regularizers.L1L2", count)
 
 
 def _model_with_kernels(kernels, l1, l2, biases):
-    import keras
-
+    keras = keras_reference.keras()
     layers = [keras.Input((kernels[0].shape[0],))]
     layers += [keras.layers.Dense(k.shape[1], kernel_regularizer=keras.regularizers.L1L2(l1=l1, l2=l2))
                for k in kernels]
@@ -246,19 +262,10 @@ def _model_with_kernels(kernels, l1, l2, biases):
     return model
 
 
-def check_regularized_loss(regularized_loss, cases=None, max_examples=15, evaluate=False):
-    """Compare with data loss + Σ L1L2(l1, l2)(kernel) on drawn inputs, then with a real model:
-    data loss + sum(model.losses) (and, with evaluate=True, model.evaluate's loss)."""
-    options = dict(name="regularized_loss", reference="data loss + keras.regularizers.L1L2 penalties",
-                   mistakes_fn=regularized_loss_mistakes)
-    wrapped = _returning_number(regularized_loss, "regularized_loss") if callable(regularized_loss) else regularized_loss
-    if cases is not None:
-        check_cases(wrapped, keras_regularized_loss, cases, **options)
-        return
-    count = check_property(wrapped, keras_regularized_loss, regularized_loss_cases(), max_examples=max_examples,
-                           quiet=True, **options)
-    import keras
-
+def _check_on_a_model(student, evaluate):
+    """Compare the (wrapped) regularized_loss with a real 2-layer model with L1L2 kernels: data loss +
+    sum(model.losses), or model.evaluate's loss; return what it was compared with."""
+    keras = keras_reference.keras()
     rng = np.random.default_rng(5)
     kernels = [rng.normal(size=(4, 6)).astype("float32"), rng.normal(size=(6, 2)).astype("float32")]
     biases = [rng.normal(size=6).astype("float32"), rng.normal(size=2).astype("float32")]
@@ -275,11 +282,21 @@ def check_regularized_loss(regularized_loss, cases=None, max_examples=15, evalua
         expected = data_loss + float(sum(float(np.asarray(p)) for p in model.losses))
         reference = "data loss + sum(model.losses)"
     case = Case((data_loss, kernels), {"l1": l1, "l2": l2})
-    compare_once(wrapped, lambda *a, **k: np.asarray(expected), case, name="regularized_loss",
+    compare_once(student, lambda *a, **k: np.asarray(expected), case, name="regularized_loss",
                  mistakes_fn=regularized_loss_mistakes)
-    print(f"\u2713 regularized_loss matches {options['reference']} on {count} inputs, and {reference} "
-          "on a 2-layer model.")
+    return reference
 
+
+def check_regularized_loss(regularized_loss, cases=None, max_examples=15, evaluate=False):
+    """Compare with data loss + Σ L1L2(l1, l2)(kernel) on drawn inputs, then with a real model:
+    data loss + sum(model.losses) (and, with evaluate=True, model.evaluate's loss); or on the given Cases."""
+    name = "regularized_loss"
+    student = _returning_number(regularized_loss, name)
+    count = run_cases(lambda case: compare_once(student, keras_regularized_loss, case, name=name,
+                                                mistakes_fn=regularized_loss_mistakes),
+                      name=name, cases=cases, strategy=regularized_loss_cases(), max_examples=max_examples)
+    also = "" if cases is not None else f", and {_check_on_a_model(student, evaluate)} on a 2-layer model"
+    report_pass(name, "data loss + keras.regularizers.L1L2 penalties", count, also=also)
 
 # --- dropout ----------------------------------------------------------------------------------------------
 
@@ -324,8 +341,7 @@ def _dropout_statistics(x, out, rate, who):
 
 
 def _keras_dropout(x, rate, seed):
-    import keras
-
+    keras = keras_reference.keras()
     return np.asarray(keras.layers.Dropout(rate, seed=seed)(x, training=True))
 
 
@@ -337,8 +353,9 @@ def check_dropout(dropout, cases=DROPOUT_CASES):
     identity when not training and when rate = 0; every kept unit equals x / (1 - rate); the dropped fraction
     is rate within 5 binomial standard deviations, like keras.layers.Dropout's on the same x; a seeded
     np.random.default_rng gives the same mask twice; two calls with rng=None give different masks."""
-    count = 0
-    for shape, rate, dtype, seed in cases:
+
+    def run_one(case):
+        shape, rate, dtype, seed = case
         data = np.random.default_rng(seed)
         x = (data.uniform(0.5, 2.0, size=shape) * data.choice([-1.0, 1.0], size=shape)).astype(dtype)
         x.flat[::97] = 0.0  # zeros in x stay zeros and are not counted as dropped
@@ -366,16 +383,17 @@ def check_dropout(dropout, cases=DROPOUT_CASES):
         if abs(fraction - keras_fraction) > SIGMAS * np.sqrt(2 * rate * (1 - rate) / n):
             raise CheckFailed(f"{who}: you drop {fraction:.4f}, keras.layers.Dropout {keras_fraction:.4f} of the "
                               "units; that is more than chance allows.")
-        count += 1
+
+    count = run_cases(run_one, name="dropout", cases=cases)
+    # Not "matches <reference> on N inputs": random output is checked by its properties (see the docstring).
     print(f"\u2713 dropout: identity at inference and for rate=0, kept units scaled by 1/(1 - rate), dropped "
           f"fraction as keras.layers.Dropout's, reproducible with a seeded rng, new without one ({count} cases).")
 
 
 def check_dropout_rejects(dropout, rates=(-0.1, 1.0, 1.5)):
-    for rate in rates:
-        expect_value_error(dropout, np.ones((2, 3)), rate, True, name="dropout",
-                           reason=f"rate={rate} is outside [0, 1)")
-    print(f"\u2713 dropout raises ValueError for all {len(rates)} rates outside [0, 1).")
+    """Each rate outside [0, 1) must make dropout raise ValueError."""
+    check_rejects(dropout, [((np.ones((2, 3)), rate, True), {}, f"rate={rate} is outside [0, 1)") for rate in rates],
+                  name="dropout", what="rates outside [0, 1)")
 
 
 # --- early stopping ---------------------------------------------------------------------------------------
@@ -398,8 +416,7 @@ class _FakeModel:
 def keras_early_stopping_epoch(val_losses, patience, min_delta=0.0, restore_best_weights=False):
     """Drive a real keras.callbacks.EarlyStopping over the curve; return (last epoch run, epoch of the weights
     the model ends with)."""
-    import keras
-
+    keras = keras_reference.keras()
     callback = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, min_delta=min_delta,
                                              restore_best_weights=restore_best_weights)
     model = _FakeModel()
@@ -476,14 +493,12 @@ def _returning_epochs(fn):
 
 def check_early_stopping_epoch(early_stopping_epoch, cases=None, max_examples=30):
     """Compare with a keras.callbacks.EarlyStopping driven over the same validation losses."""
-    options = dict(name="early_stopping_epoch", reference="keras.callbacks.EarlyStopping", exact=True,
-                   mistakes_fn=early_stopping_mistakes)
+    name = "early_stopping_epoch"
     wrapped = _returning_epochs(early_stopping_epoch) if callable(early_stopping_epoch) else early_stopping_epoch
-    if cases is not None:
-        check_cases(wrapped, keras_early_stopping_epoch, cases, **options)
-    else:
-        check_property(wrapped, keras_early_stopping_epoch, early_stopping_cases(), max_examples=max_examples,
-                       **options)
+    count = run_cases(lambda case: compare_once(wrapped, keras_early_stopping_epoch, case, name=name, exact=True,
+                                                mistakes_fn=early_stopping_mistakes),
+                      name=name, cases=cases, strategy=early_stopping_cases(), max_examples=max_examples)
+    report_pass(name, "keras.callbacks.EarlyStopping", count)
 
 
 def warm_up_regularizers():

@@ -3,8 +3,8 @@
 
 Every file a check hands to the student is written by live Keras (`model.save`) and copied into a fresh
 `tempfile.TemporaryDirectory` that is removed when the check returns: nothing is ever written next to the
-notebook. Expected results always come from Keras on the same bytes or description
-(`keras.saving.load_model`, `keras.models.model_from_json`, `model.load_weights`); nothing is hard-coded.
+notebook. Expected results always come from Keras on the same bytes or description (what
+`keras.saving.load_model` loads, `keras.models.model_from_json`, `model.load_weights`); nothing is hard-coded.
 
 A model is described as `(input_dim, layers)`, `layers` a list whose entries are `(units, activation)` pairs
 (the format of `sequential_config`) or dicts with the keys `units`, `activation`, and optionally `use_bias` and
@@ -13,6 +13,7 @@ that model, saves it and calls the student's function on the file.
 """
 import contextlib
 import io
+import itertools
 import json
 import logging
 import os
@@ -21,15 +22,15 @@ import warnings
 import zipfile
 
 import numpy as np
-from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checks.runner import Case, property_settings, report_pass
+from autograder.checks import keras_reference
+from autograder.checks.runner import Case, check_rejects, report_pass, report_rejects, run_cases
 from autograder.checks.compare import Mistake, compare_arrays
 from autograder.checks.describe import describe_call, describe_value, type_name
 from autograder.checks.errors import CheckFailed
 from autograder.checks.strategies import float_arrays
-from autograder.checks.calling import as_array, call_student, expect_value_error
+from autograder.checks.calling import as_array, call_student
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
 """The activation names of the notebook's Dense helper (and therefore of the checks)."""
@@ -44,12 +45,6 @@ READ_CASES = (
 """The .keras files of the visible checks: custom layer names and a layer without bias; a compiled model
 (optimizer variables in the file); eleven Dense layers of equal width, where taking the groups in string order
 (dense_10 before dense_2) gives a silently wrong model. The predictions check uses the same files."""
-
-
-def _keras():
-    import keras
-
-    return keras
 
 
 # --- models and files -------------------------------------------------------------------------------------
@@ -77,7 +72,7 @@ def describe_model(input_dim, layers, compiled=False):
 def build_model(input_dim, layers, *, compiled=False, seed=0):
     """A Keras Dense-only Sequential with seeded random weights (nonzero biases); if `compiled`, compiled with
     Adam whose moment variables hold nonzero values, as after some training. Uses no global random state."""
-    keras = _keras()
+    keras = keras_reference.keras()
     specs = [layer_spec(entry) for entry in layers]
     model = keras.Sequential(
         [keras.Input(shape=(input_dim,))]
@@ -103,26 +98,27 @@ def build_model(input_dim, layers, *, compiled=False, seed=0):
 
 
 _SAVED = {}
-"""Per process: model description -> (bytes of the .keras file Keras wrote, the model keras.saving.load_model
-rebuilt from those bytes). Building, saving and loading are the slow part of these checks (load_model rebuilds
-a Sequential once per layer); each check call still gets its own fresh copy of the file in its own folder, so
-an answer that changes a file cannot change what later checks see."""
+"""Per process: model description -> (bytes of the .keras file Keras wrote, the model Keras loads from those
+bytes, see `keras_load`). Building, saving and loading are the slow part of these checks; each check call still
+gets its own fresh copy of the file in its own folder, so an answer that changes a file cannot change what later
+checks see."""
 
 
 def save_keras_file(folder, filename, input_dim, layers, *, compiled=False, seed=0):
     """Write the .keras file that `model.save` makes for the described model as folder/filename.
 
     Returns:
-        (path, reference): `reference` is the model keras.saving.load_model rebuilt from these exact bytes.
+        (path, reference): `reference` is the model Keras loads from these exact bytes (`keras_load`).
     """
     key = repr((input_dim, [layer_spec(entry) for entry in layers], bool(compiled), seed))
     if key not in _SAVED:
         with tempfile.TemporaryDirectory(prefix="kbh-06-") as scratch:
             original = os.path.join(scratch, "model.keras")
-            build_model(input_dim, layers, compiled=compiled, seed=seed).save(original)
+            model = build_model(input_dim, layers, compiled=compiled, seed=seed)
+            model.save(original)
             with open(original, "rb") as handle:
                 data = handle.read()
-            _SAVED[key] = (data, keras_load(original))
+            _SAVED[key] = (data, keras_load(original, model))
     data, reference = _SAVED[key]
     path = os.path.join(folder, filename)
     with open(path, "wb") as handle:
@@ -132,8 +128,8 @@ def save_keras_file(folder, filename, input_dim, layers, *, compiled=False, seed
 
 def check_folder():
     """A fresh temporary folder for one check call, removed afterwards; under split grading, one that the
-    student's answer kernel can reach too (autograder.grading.checker.shared_folder)."""
-    from autograder.grading.checker import shared_folder
+    student's answer kernel can reach too (autograder.checks.folders.shared_folder)."""
+    from autograder.checks.folders import shared_folder
 
     return shared_folder(prefix="kbh-06-")
 
@@ -193,29 +189,43 @@ def _file_config(path):
 
 # --- references -------------------------------------------------------------------------------------------
 
-def keras_load(path):
-    """keras.saving.load_model(path): the model Keras itself rebuilds from the file. compile=False: restoring
-    the optimizer changes nothing about the weights or the predictions, and takes longer."""
-    return _keras().saving.load_model(path, compile=False)
+def keras_load(path, model):
+    """What keras.saving.load_model(path) gives for the .keras file that `model` wrote: `model` itself, its
+    weights zeroed and then read back from the file by model.load_weights(path).
+
+    Both run Keras's same code on the same bytes (saving_lib's _load_state on the archive's model.weights.h5,
+    layer by layer, every shape checked); load_model would first rebuild from config.json the architecture that
+    `model` already has, adding the layers one at a time, which rebuilds the Sequential once per layer (about
+    0.3 s of the visible check for eleven layers)."""
+    model.set_weights([np.zeros_like(w) for w in model.get_weights()])
+    model.load_weights(path)
+    return model
 
 
 def keras_predict(model, x):
     """What `model.predict(x)` returns for a model from keras.saving.load_model. predict calls the model on x in
     inference mode batch by batch; one direct call computes the same without predict's tracing time."""
-    keras = _keras()
+    keras = keras_reference.keras()
     return keras.ops.convert_to_numpy(model(np.asarray(x, dtype="float32"), training=False))
 
 
 def keras_layers_from_description(input_dim, layers):
     """The Keras Dense layers that `sequential_config(input_dim, layers)` describes, each built on the width
-    of the layer before (what Sequential([Input((input_dim,)), Dense(units, activation), ...]) holds)."""
-    keras = _keras()
-    built, fan_in = [], input_dim
-    for spec in map(layer_spec, layers):
-        layer = keras.layers.Dense(spec["units"], activation=spec["activation"])
+    of the layer before (what Sequential([Input((input_dim,)), Dense(units, activation), ...]) holds). Each is
+    built once per process (keras_reference.built_layer); the checks only read their settings and sizes."""
+    keras = keras_reference.keras()
+
+    def make(units, activation, fan_in):
+        layer = keras.layers.Dense(units, activation=activation)
         layer.build((None, fan_in))
-        built.append(layer)
-        fan_in = spec["units"]
+        return layer
+
+    built, fan_in = [], int(input_dim)
+    for spec in map(layer_spec, layers):
+        units, activation = int(spec["units"]), spec["activation"]
+        built.append(keras_reference.built_layer(("save_load.dense", units, activation, fan_in),
+                                                 lambda: make(units, activation, fan_in)))
+        fan_in = units
     return built
 
 
@@ -280,7 +290,8 @@ def _check_read_once(fn, folder, index, case):
         result = call_student(fn, path, name="read_keras_file")
     except CheckFailed as failure:
         hint = _read_hint(failure.__cause__) if failure.__cause__ is not None else None
-        raise CheckFailed(f"On a file of {model}: {failure}" + (f"\n  Hint: {hint}" if hint else "")) from None
+        raise failure.restated(f"On a file of {model}: {failure}" + (f"\n  Hint: {hint}" if hint else "")
+                               ) from failure.__cause__
     call = f"read_keras_file(path) on a .keras file of {model}"
     if type(result) not in (tuple, list) or len(result) != 2:
         raise CheckFailed(f"{call} should return a pair (config_dict, weights_list), but returned "
@@ -314,9 +325,10 @@ def check_read_keras_file(fn, cases=None):
     with json.loads(config.json) and keras.saving.load_model(path).get_weights()."""
     cases = list(READ_CASES if cases is None else cases)
     with check_folder() as folder:
-        for index, case in enumerate(cases):
-            _check_read_once(fn, folder, index, case)
-    report_pass("read_keras_file", "keras.saving.load_model(path).get_weights()", len(cases))
+        index = itertools.count()  # the case's position: its file's name and its model's seed
+        count = run_cases(lambda case: _check_read_once(fn, folder, next(index), case), name="read_keras_file",
+                          cases=cases)
+    report_pass("read_keras_file", "keras.saving.load_model(path).get_weights()", count)
 
 
 # --- bad files ----------------------------------------------------------------------------------------------
@@ -416,7 +428,7 @@ def save_other_model(folder, name):
     if name not in _SAVED_OTHER:
         with tempfile.TemporaryDirectory(prefix="kbh-06-") as scratch:
             original = os.path.join(scratch, "model.keras")
-            OTHER_MODELS[name][0](_keras()).save(original)
+            OTHER_MODELS[name][0](keras_reference.keras()).save(original)
             with open(original, "rb") as handle:
                 _SAVED_OTHER[name] = handle.read()
     return _bytes_file(folder, f"{name}.keras", _SAVED_OTHER[name])
@@ -462,33 +474,24 @@ def check_read_keras_file_rejects(fn, bad_files=VISIBLE_BAD_FILES, other_models=
     """Each named bad file (see BAD_FILES) and each named model that is not a Sequential of Dense layers (see
     OTHER_MODELS, saved by Keras) must make the student's read_keras_file raise ValueError."""
     with check_folder() as folder:
-        for name in bad_files:
-            build, reason = BAD_FILES[name]
-            expect_value_error(fn, build(folder), name="read_keras_file", reason=reason)
-        for name in other_models:
-            expect_value_error(fn, save_other_model(folder, name), name="read_keras_file",
-                               reason=OTHER_MODELS[name][1])
+        invalid = [((BAD_FILES[name][0](folder),), {}, BAD_FILES[name][1]) for name in bad_files]
+        invalid += [((save_other_model(folder, name),), {}, OTHER_MODELS[name][1]) for name in other_models]
+        check_rejects(fn, invalid, name="read_keras_file", quiet=True)
     also = ""
     if other_models:
         also = (" and on 1 model that is" if len(other_models) == 1 else f" and on {len(other_models)} models that are"
                 ) + " not a Sequential of Dense layers"
-    print(f"\u2713 read_keras_file raises ValueError on all {len(bad_files)} bad files{also}.")
+    report_rejects("read_keras_file", len(bad_files), what="bad files", also=also)
 
 
 # --- predict_from_keras_file ------------------------------------------------------------------------------
 
-def _softmax(z):
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 _ACTIVATION_FUNCTIONS = {
     "linear": lambda z: z,
     "relu": lambda z: np.maximum(z, 0.0),
-    "sigmoid": lambda z: np.exp(-np.logaddexp(0.0, -z)),
+    "sigmoid": keras_reference.sigmoid,
     "tanh": np.tanh,
-    "softmax": _softmax,
+    "softmax": keras_reference.softmax,
 }
 
 
@@ -518,48 +521,51 @@ def _predict_mistakes(layers, reference, path, x):
     return mistakes
 
 
+def _check_predict_once(fn, folder, index, case, rows):
+    input_dim, layers = case.args
+    compiled = case.kwargs.get("compiled", False)
+    path, reference = save_keras_file(folder, f"model_{index}.keras", input_dim, layers, compiled=compiled,
+                                      seed=index)
+    rng = np.random.default_rng(100 + index)
+    x = rng.normal(scale=2.0, size=(case.kwargs.get("rows", rows), input_dim)).astype("float32")
+    model = describe_model(input_dim, layers, compiled)
+    try:
+        result = call_student(fn, path, x, name="predict_from_keras_file")
+    except CheckFailed as failure:
+        raise failure.restated(f"On a file of {model}: {failure}") from failure.__cause__
+    got = as_array(result, "predict_from_keras_file")
+    compare_arrays(got, keras_predict(reference, x),
+                   what=f"predict_from_keras_file(path, x) on a file of {model}, x of shape {x.shape}",
+                   mistakes=_predict_mistakes(layers, reference, path, x))
+
+
 def check_predict_from_keras_file(fn, cases=None, rows=6):
     """Save each described model, then compare the student's predict_from_keras_file(path, x) with
     keras.saving.load_model(path).predict(x) on `rows` (or case.kwargs['rows']) random inputs. Without
-    `cases`, also check that x of the wrong shape raises ValueError."""
+    `cases`, also check that x of the wrong shape raises ValueError (on the first visible file)."""
     chosen = list(READ_CASES if cases is None else cases)
     with check_folder() as folder:
-        for index, case in enumerate(chosen):
-            input_dim, layers = case.args
-            compiled = case.kwargs.get("compiled", False)
-            path, reference = save_keras_file(folder, f"model_{index}.keras", input_dim, layers,
-                                              compiled=compiled, seed=index)
-            rng = np.random.default_rng(100 + index)
-            x = rng.normal(scale=2.0, size=(case.kwargs.get("rows", rows), input_dim)).astype("float32")
-            model = describe_model(input_dim, layers, compiled)
-            try:
-                result = call_student(fn, path, x, name="predict_from_keras_file")
-            except CheckFailed as failure:
-                raise CheckFailed(f"On a file of {model}: {failure}") from None
-            got = as_array(result, "predict_from_keras_file")
-            compare_arrays(got, keras_predict(reference, x),
-                           what=f"predict_from_keras_file(path, x) on a file of {model}, x of shape {x.shape}",
-                           mistakes=_predict_mistakes(layers, reference, path, x))
-            if cases is None and index == 0:
-                for bad_x, reason in ((np.zeros((2, input_dim + 1), "float32"),
-                                       f"x has {input_dim + 1} features but the model takes {input_dim}"),
-                                      (np.zeros(input_dim, "float32"), "x must be 2-D (samples, features)")):
-                    expect_value_error(fn, path, bad_x, name="predict_from_keras_file", reason=reason)
-    report_pass("predict_from_keras_file", "keras.saving.load_model(path).predict(x)", len(chosen))
+        index = itertools.count()  # the case's position: its file's name, its model's seed and its x
+        count = run_cases(lambda case: _check_predict_once(fn, folder, next(index), case, rows),
+                          name="predict_from_keras_file", cases=chosen)
+        if cases is None:
+            input_dim, layers = READ_CASES[0].args
+            path, _ = save_keras_file(folder, "wrong_x.keras", input_dim, layers, seed=0)
+            check_rejects(fn, [((path, np.zeros((2, input_dim + 1), "float32")), {},
+                                f"x has {input_dim + 1} features but the model takes {input_dim}"),
+                               ((path, np.zeros(input_dim, "float32")), {}, "x must be 2-D (samples, features)")],
+                          name="predict_from_keras_file", quiet=True)
+    report_pass("predict_from_keras_file", "keras.saving.load_model(path).predict(x)", count)
 
 
 def check_predict_from_keras_file_rejects(fn, bad_inputs=(), bad_files=()):
     """The student's predict_from_keras_file must raise ValueError for each (x, reason) in `bad_inputs` (on a
     valid file of a model taking 4 features) and for each named bad file (see BAD_FILES)."""
     with check_folder() as folder:
-        for x, reason in bad_inputs:
-            expect_value_error(fn, _good(folder), x, name="predict_from_keras_file", reason=reason)
-        for name in bad_files:
-            build, reason = BAD_FILES[name]
-            expect_value_error(fn, build(folder), np.zeros((2, 4), "float32"), name="predict_from_keras_file",
-                               reason=reason)
-    print(f"\u2713 predict_from_keras_file raises ValueError on all {len(bad_inputs) + len(bad_files)} "
-          "bad inputs.")
+        invalid = [((_good(folder, name=f"good_{i}.keras"), x), {}, reason) for i, (x, reason) in enumerate(bad_inputs)]
+        invalid += [((BAD_FILES[name][0](folder), np.zeros((2, 4), "float32")), {}, BAD_FILES[name][1])
+                    for name in bad_files]
+        check_rejects(fn, invalid, name="predict_from_keras_file", what="bad inputs")
 
 
 # --- sequential_config --------------------------------------------------------------------------------------
@@ -586,7 +592,7 @@ def _config_hints(parsed):
 
 
 def _model_from_student_json(text, call):
-    keras = _keras()
+    keras = keras_reference.keras()
     if type(text) is not str:
         hint = " Return json.dumps(...) of your dict." if isinstance(text, dict) else ""
         raise CheckFailed(f"{call} should return a JSON string, but returned a {type_name(text)}.{hint}")
@@ -663,24 +669,9 @@ def check_sequential_config(fn, cases=None, max_examples=8):
     """keras.models.model_from_json(sequential_config(input_dim, layers)) must be the model Keras builds from
     Input((input_dim,)) and Dense(units, activation) per pair: layer types, units, activations, input shape
     and parameter count."""
-    if cases is not None:
-        for case in cases:
-            _check_config_once(fn, case)
-        report_pass("sequential_config", "keras.models.model_from_json", len(cases))
-        return
-    seen = set()
-
-    @property_settings(max_examples)
-    @given(sequential_config_cases())
-    def run(case):
-        seen.add(repr(case))
-        _check_config_once(fn, case)
-
-    try:
-        run()
-    except CheckFailed as failure:  # already shrunk; drop hypothesis's frames
-        raise CheckFailed(str(failure)) from None
-    report_pass("sequential_config", "keras.models.model_from_json", len(seen))
+    count = run_cases(lambda case: _check_config_once(fn, case), name="sequential_config", cases=cases,
+                      strategy=sequential_config_cases(), max_examples=max_examples)
+    report_pass("sequential_config", "keras.models.model_from_json", count)
 
 
 BAD_CONFIGS = (
@@ -694,9 +685,9 @@ BAD_CONFIGS = (
 
 
 def check_sequential_config_rejects(fn, bad_inputs=BAD_CONFIGS):
-    for args, reason in bad_inputs:
-        expect_value_error(fn, *args, name="sequential_config", reason=reason)
-    print(f"\u2713 sequential_config raises ValueError on all {len(bad_inputs)} invalid descriptions.")
+    """Each ((input_dim, layers), reason) in `bad_inputs` must make sequential_config raise ValueError."""
+    check_rejects(fn, [(args, {}, reason) for args, reason in bad_inputs], name="sequential_config",
+                  what="invalid descriptions")
 
 
 # --- write_weights_h5 ---------------------------------------------------------------------------------------
@@ -739,19 +730,18 @@ def write_weights_cases(draw, widths=WRITE_WIDTHS):
     return Case((container(weights),))
 
 
-_MODELS = {}
-"""Per process: layer widths -> a Keras Dense Sequential of those widths (reused: building is slow, and each
-use first loads the student's file, then sets the expected weights)."""
-
-
 def _model_for(dims):
+    """A Keras Dense Sequential of these layer widths, built once per process (keras_reference.built_layer):
+    building is slow, and each use first loads the student's file, then sets the expected weights."""
     key = tuple(int(d) for d in dims)
-    if key not in _MODELS:
-        keras = _keras()
-        _MODELS[key] = keras.Sequential(
+
+    def make():
+        keras = keras_reference.keras()
+        return keras.Sequential(
             [keras.Input(shape=(key[0],))]
             + [keras.layers.Dense(u, kernel_initializer="zeros", bias_initializer="zeros") for u in key[1:]])
-    return _MODELS[key]
+
+    return keras_reference.built_layer(("save_load.dense_sequential", key), make)
 
 
 def describe_weights(weights):
@@ -807,13 +797,14 @@ def _check_write_once(fn, folder, case, index):
     try:
         call_student(fn, path, weights, name="write_weights_h5")
     except CheckFailed as failure:
-        raise CheckFailed(str(failure).replace(describe_call("write_weights_h5", (path, weights)), call, 1)) from None
+        raise failure.restated(str(failure).replace(describe_call("write_weights_h5", (path, weights)), call, 1)
+                               ) from failure.__cause__
     if not os.path.exists(path):
         raise CheckFailed(f"{call} wrote no file at path.")
     weights = [np.asarray(w) for w in weights]
     dims = [weights[0].shape[0]] + [kernel.shape[1] for kernel in weights[0::2]]
     model = _model_for(dims)  # reused; load_weights fails unless it assigns every variable of the model
-    keras = _keras()
+    keras = keras_reference.keras()
     try:
         with capture_keras_messages():
             model.load_weights(path)
@@ -841,24 +832,10 @@ def check_write_weights_h5(fn, cases=None, max_examples=10):
     Dense-only Sequential of the matching widths, giving the same weights and predictions as
     model.set_weights(weights)."""
     with check_folder() as folder:
-        if cases is not None:
-            for index, case in enumerate(cases):
-                _check_write_once(fn, folder, case, index)
-            report_pass("write_weights_h5", "model.load_weights", len(cases))
-            return
-        seen = []
-
-        @property_settings(max_examples)
-        @given(write_weights_cases())
-        def run(case):
-            seen.append(repr(case))
-            _check_write_once(fn, folder, case, len(seen))
-
-        try:
-            run()
-        except CheckFailed as failure:  # already shrunk; drop hypothesis's frames
-            raise CheckFailed(str(failure)) from None
-    report_pass("write_weights_h5", "model.load_weights", len(set(seen)))
+        index = itertools.count()  # one file name (and one x for the predictions) per call
+        count = run_cases(lambda case: _check_write_once(fn, folder, case, next(index)), name="write_weights_h5",
+                          cases=cases, strategy=write_weights_cases(), max_examples=max_examples)
+    report_pass("write_weights_h5", "model.load_weights", count)
 
 
 def _w(*shapes):
@@ -882,12 +859,12 @@ def check_write_weights_h5_rejects(fn, bad_inputs=BAD_WEIGHTS):
         for filename, weights, reason in bad_inputs:
             path = os.path.join(folder, filename)
             try:
-                expect_value_error(fn, path, weights, name="write_weights_h5", reason=reason)
-            except CheckFailed as failure:
+                check_rejects(fn, [((path, weights), {}, reason)], name="write_weights_h5", quiet=True)
+            except CheckFailed as failure:  # name the file, not the temporary folder
                 call = f"write_weights_h5('{filename}', {describe_weights(weights)})"
-                raise CheckFailed(str(failure).replace(describe_call("write_weights_h5", (path, weights)), call, 1)
-                                  ) from None
+                raise failure.restated(str(failure).replace(describe_call("write_weights_h5", (path, weights)), call,
+                                                            1)) from failure.__cause__
             if os.path.exists(path):
                 raise CheckFailed(f"write_weights_h5(path, ...) raised ValueError ({reason}) but left a file at "
                                   "path: check everything before you create the file.")
-    print(f"\u2713 write_weights_h5 raises ValueError on all {len(bad_inputs)} invalid inputs and writes nothing.")
+    report_rejects("write_weights_h5", len(bad_inputs), also=" and writes nothing")

@@ -14,11 +14,16 @@ import warnings
 
 import numpy as np
 
-from autograder.checks.runner import report_pass
+from autograder.checks import keras_reference
+from autograder.checks.runner import Case, check_rejects, report_pass, run_cases
 from autograder.checks.compare import compare_arrays
 from autograder.checks.describe import describe_call, type_name
 from autograder.checks.errors import CheckFailed
 from autograder.checks.calling import call_student
+
+KERAS_ANSWERS = True
+"""The topic contract (autograder/topics/__init__.py): this notebook's answers build Keras objects, so its answer
+kernel may use Keras and sends Keras objects back for the checks to rebuild."""
 
 SEQUENTIAL_CONFIGS = ((784, (64, 64), 10), (20, (32, 16), 3), (5, (), 2))
 """(input_dim, hidden_units, num_classes) tried by the visible checks: the Keras 2 tutorial's MLP, two different hidden
@@ -39,12 +44,6 @@ LEARNING_RATE_STEPS = (0, 1, 100)
 _RTOL = 1e-5  # learning rates are float32 inside Keras: equal schedules agree to ~1e-7 relative
 
 
-def _keras():
-    import keras
-
-    return keras
-
-
 def _fail(call, message):
     raise CheckFailed(f"{call}: {message}")
 
@@ -63,7 +62,7 @@ def reference_sequential_mlp(input_dim, hidden_units, num_classes):
         An uncompiled keras.Sequential: Input((input_dim,)), Dense(h, 'relu') for each h, Dense(num_classes,
         'softmax').
     """
-    keras = _keras()
+    keras = keras_reference.keras()
     layers = [keras.Input(shape=(input_dim,))]
     layers += [keras.layers.Dense(h, activation="relu") for h in hidden_units]
     layers.append(keras.layers.Dense(num_classes, activation="softmax"))
@@ -80,7 +79,7 @@ def reference_functional_mlp(input_dim, hidden_units, num_classes):
     Returns:
         An uncompiled Functional keras.Model with one input and one output.
     """
-    keras = _keras()
+    keras = keras_reference.keras()
     inputs = keras.Input(shape=(input_dim,))
     x = inputs
     for h in hidden_units:
@@ -102,7 +101,7 @@ def reference_sgd(learning_rate, decay, momentum, nesterov):
     Returns:
         keras.optimizers.SGD.
     """
-    keras = _keras()
+    keras = keras_reference.keras()
     schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=decay)
     return keras.optimizers.SGD(learning_rate=schedule, momentum=float(momentum), nesterov=bool(nesterov))
 
@@ -134,7 +133,7 @@ def _activation_name(layer):
 
 def describe_layer(layer):
     """`Dense(32, activation='relu')`, `Activation('relu')`, `Dropout(0.5)` or the class name of `layer`."""
-    keras = _keras()
+    keras = keras_reference.keras()
     if isinstance(layer, keras.layers.Dense):
         bias = "" if layer.use_bias else ", use_bias=False"
         return f"Dense({layer.units}, activation={_activation_name(layer)!r}{bias})"
@@ -147,7 +146,7 @@ def describe_layer(layer):
 
 def model_layers(model):
     """The layers of `model` that compute something (InputLayer left out), in order."""
-    keras = _keras()
+    keras = keras_reference.keras()
     return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
 
@@ -164,7 +163,7 @@ def _model_io(model):
 
 
 def _check_model_type(model, call, functional):
-    keras = _keras()
+    keras = keras_reference.keras()
     from keras.src.models.functional import Functional
 
     if model is None:
@@ -207,7 +206,7 @@ def _check_input(model, reference, call, input_dim, functional):
 
 
 def _check_layers(model, reference, call, hidden_units, functional):
-    keras = _keras()
+    keras = keras_reference.keras()
     got, expected = model_layers(model), model_layers(reference)
     for i, layer in enumerate(got, start=1):
         if not isinstance(layer, keras.layers.Dense):
@@ -300,6 +299,11 @@ def compare_functional(fn, input_dim, hidden_units, num_classes):
     _compare_model(fn, input_dim, hidden_units, num_classes, name="build_functional_mlp", functional=True)
 
 
+def _configs(configs):
+    """Hand-picked Cases from an iterable of argument tuples."""
+    return [Case(tuple(config)) for config in configs]
+
+
 def check_build_sequential_mlp(fn, configs=SEQUENTIAL_CONFIGS):
     """Visible check: `compare_sequential` on each (input_dim, hidden_units, num_classes) in `configs`;
     prints one line when all pass.
@@ -308,10 +312,9 @@ def check_build_sequential_mlp(fn, configs=SEQUENTIAL_CONFIGS):
         fn: the student's build_sequential_mlp.
         configs: iterable of (input_dim, hidden_units, num_classes).
     """
-    configs = list(configs)
-    for config in configs:
-        compare_sequential(fn, *config)
-    report_pass("build_sequential_mlp", "a Keras reference", len(configs))
+    name = "build_sequential_mlp"
+    count = run_cases(lambda case: compare_sequential(fn, *case.args), name=name, cases=_configs(configs))
+    report_pass(name, "a Keras reference", count)
 
 
 def check_build_functional_mlp(fn, configs=SEQUENTIAL_CONFIGS):
@@ -321,10 +324,9 @@ def check_build_functional_mlp(fn, configs=SEQUENTIAL_CONFIGS):
         fn: the student's build_functional_mlp.
         configs: iterable of (input_dim, hidden_units, num_classes).
     """
-    configs = list(configs)
-    for config in configs:
-        compare_functional(fn, *config)
-    report_pass("build_functional_mlp", "a Keras reference", len(configs))
+    name = "build_functional_mlp"
+    count = run_cases(lambda case: compare_functional(fn, *case.args), name=name, cases=_configs(configs))
+    report_pass(name, "a Keras reference", count)
 
 
 # --- checks: the optimizer ----------------------------------------------------------------------------------
@@ -337,7 +339,7 @@ _OPTIMIZER_SETTING_HINTS = {
 
 def _schedule_mistakes(learning_rate, decay):
     """Known wrong learning-rate schedules for these arguments, as (description, schedule(step) -> float)."""
-    keras = _keras()
+    keras = keras_reference.keras()
     schedules = keras.optimizers.schedules
     right = schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=decay)
     mistakes = [
@@ -370,7 +372,7 @@ _SGD_SETTINGS = ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "us
 
 
 def _check_sgd_settings(optimizer, reference, call):
-    keras = _keras()
+    keras = keras_reference.keras()
     if optimizer is None:
         _fail(call, "returned None. Did you forget the `return` statement?")
     if not isinstance(optimizer, keras.optimizers.SGD):
@@ -441,59 +443,26 @@ def compare_sgd(fn, learning_rate, decay, momentum, nesterov):
     _check_learning_rates(optimizer, reference, call, learning_rate, decay)
 
 
-def expect_sgd_rejects(fn, learning_rate, decay, momentum, nesterov, *, reason):
-    """Check that the student's `modern_sgd` raises ValueError, with a message, on invalid arguments.
-
-    (Like `autograder.checks.calling.expect_value_error`, but the function may use Keras.)
-
-    Args:
-        fn: the student's modern_sgd. learning_rate, decay, momentum, nesterov: the invalid arguments.
-        reason: str, what is wrong with them, for the failure message.
-
-    Raises:
-        CheckFailed: no ValueError, a ValueError without a message, or another exception.
-    """
-    name = "modern_sgd"
-    args = (learning_rate, decay, momentum, nesterov)
-    call = describe_call(name, args)
-    try:
-        call_student(fn, *args, name=name, allow_keras=True)
-    except CheckFailed as failure:
-        cause = failure.__cause__
-        if isinstance(cause, ValueError):
-            if not str(cause).strip():
-                raise CheckFailed(f"{call} raised ValueError without a message; say what was wrong "
-                                  f"({reason}).") from None
-            return
-        if cause is None:
-            raise
-        raise CheckFailed(f"{call} should raise ValueError because {reason}, but it raised "
-                          f"{type(cause).__name__}: {cause}") from None
-    raise CheckFailed(f"{call} should raise ValueError because {reason}, but it returned normally.")
-
-
 def check_modern_sgd(fn, configs=SGD_CONFIGS, invalid=SGD_INVALID):
-    """Visible check: `compare_sgd` on each configuration, `expect_sgd_rejects` on each invalid one; prints one
-    line when all pass.
+    """Visible check: `compare_sgd` on each configuration; each invalid one must raise ValueError with a message
+    (`checks.calling.expect_value_error`, Keras allowed); prints one line when all pass.
 
     Args:
         fn: the student's modern_sgd.
         configs: iterable of (learning_rate, decay, momentum, nesterov).
         invalid: iterable of ((learning_rate, decay, momentum, nesterov), reason).
     """
-    configs, invalid = list(configs), list(invalid)
-    for config in configs:
-        compare_sgd(fn, *config)
-    for config, reason in invalid:
-        expect_sgd_rejects(fn, *config, reason=reason)
-    print(f"\u2713 modern_sgd matches a Keras reference on {len(configs)} inputs "
-          f"and rejects {len(invalid)} invalid ones.")
+    name = "modern_sgd"
+    count = run_cases(lambda case: compare_sgd(fn, *case.args), name=name, cases=_configs(configs))
+    rejected = check_rejects(fn, [(tuple(args), {}, reason) for args, reason in invalid], name=name, quiet=True,
+                             allow_keras=True)
+    report_pass(name, "a Keras reference", count, also=f" and rejects {rejected} invalid ones")
 
 
 # --- Keras 2 code under Keras 3 -----------------------------------------------------------------------------
 
 def _snippet_namespace():
-    import keras
+    keras = keras_reference.keras()
     from keras.layers import Activation, Dense, Dropout, Input
     from keras.models import Model, Sequential
     from keras.optimizers import SGD, Adam, RMSprop

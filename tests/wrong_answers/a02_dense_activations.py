@@ -1,9 +1,12 @@
 """Wrong answers for 02_dense_activations, the rules of the exercises' text they break, and right answers.
 
 A mistake in `dense` also breaks `predict_mlp` (which calls it), and a mistake in an activation breaks `dense`
-or `predict_mlp` only when their drawn inputs reach it; the `loses` sets below were measured by grading each one
-(`KBH_ONLY=02_dense_activations pytest tests/test_nbgrader_pipeline.py`; the checks draw their inputs
-deterministically).
+or `predict_mlp` only when their drawn inputs reach it. The `loses` sets below were measured by grading each one
+through nbgrader: give a wrong answer `loses=frozenset()` and run
+`KBH_ONLY=02_dense_activations pytest tests/test_nbgrader_pipeline.py -k NAME`, whose failure lists the cells it
+loses (the checks draw their inputs deterministically). `KBH_ONLY=02_dense_activations pytest
+tests/test_mutations.py` checks in a few minutes that every wrong answer fails a cell, one it lists if it has
+`loses`.
 """
 from wrong_answers import RightAnswer, WrongAnswer
 
