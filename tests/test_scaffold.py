@@ -5,7 +5,7 @@ The topic is scaffolded into a temporary course: nbgrader_config.py, a copy of t
 topic module has to be importable; PYTHONPATH puts the copy before the installed one, for the kernel and for
 nbgrader alike) and tests/wrong_answers/__init__.py. One kernel runs the notebook top to bottom with nbclient
 then the wrong and right answers of the scaffolded wrong-answer file and the scaffolded test module, while
-nbgrader's generate_assignment runs beside it.
+`course release NAME --root COURSE` (nbgrader's generate_assignment, of this assignment alone) runs beside it.
 """
 import copy
 import importlib.util
@@ -16,7 +16,8 @@ import nbformat
 import pytest
 
 from autograder.tools import scaffold
-from autograder.tools.course import REPO_ROOT, generate_assignments, replace_in_answer
+from autograder.tools.course import REPO_ROOT, replace_in_answer
+from autograder.tools.course import main as course_command
 
 NAME, TITLE = "11_elu_example", "More activations: ELU"
 TOPIC = NAME[3:]
@@ -81,7 +82,10 @@ def run(course):
     patch = pytest.MonkeyPatch()
     patch.setenv("PYTHONPATH", str(course))
     try:
-        released = in_background(lambda: generate_assignments(course, [NAME]))
+        other = course / "release" / "00_workflow" / "00_workflow.ipynb"  # what `release NAME` must leave alone
+        other.parent.mkdir(parents=True)
+        other.write_text("not regenerated")
+        released = in_background(lambda: course_command(["release", NAME, "--root", str(course)]))
         path = course / "source" / NAME / f"{NAME}.ipynb"
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
@@ -123,7 +127,8 @@ def run(course):
                 f"code = pytest.main(['-q', '-p', 'no:cacheprovider', {str(tests_path)!r}])\n"
                 "print('pytest exit code', int(code))")
             client.execute_cell(tests, 0, store_history=False)
-        released()
+        assert released() == 0
+        assert other.read_text() == "not regenerated"
         release = nbformat.read(course / "release" / NAME / f"{NAME}.ipynb", as_version=4)
         return {"notebook": executed, "answers": answers, "caught": caught, "accepted": accepted, "release": release,
                 "tests": output_text(tests)}
@@ -170,7 +175,7 @@ class TestTheScaffoldedTopic:
                              and nb.cells[i + 1].source.startswith("**What to look for.**") for i in demos)
         assert not [c.id for c in nb.cells if c.cell_type == "markdown" and "\n#" in c.source]  # headings open cells
 
-    def test_nbgrader_generate_assignment_accepts_it(self, run):
+    def test_nbgrader_generate_assignment_accepts_it_through_course_release_of_this_assignment_alone(self, run):
         release = run["release"]
         answer = next(c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "elu_answer")
         hidden = next(c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "elu_hidden")

@@ -226,8 +226,7 @@ class TestPredictCnn:
         (lambda x, w, s: cnn._np_forward(x, w, s, last_activation=False), ["last layer's activation"]),
     ])
     def test_mistakes_are_named(self, wrong, words):
-        """Channels-first Flatten, Dropout at inference and a missing last activation are named, with the model
-        shown and the failure's record (exercise, mistake) kept."""
+        """Channels-first Flatten, Dropout at inference, no last activation: named, model shown, record kept."""
         failure = fails(cnn.check_predict_cnn, wrong, *words)
         assert failure.exercise == "predict_cnn" and failure.mistake is not None
         assert str(failure).startswith("predict_cnn(x, model_weights, spec)")

@@ -65,8 +65,7 @@ class TestEmbedding:
             L.check_embedding(wrong, cases=[EMBEDDING_CASE])
 
     def test_rejects(self, capsys):
-        """An answer that looks up bad ids like Keras fails; one that raises ValueError passes with the runner's
-        line."""
+        """Looking up bad ids as Keras does fails; raising ValueError passes, with the runner's success line."""
         with pytest.raises(CheckFailed, match="should raise ValueError because id -1 is negative"):
             L.check_embedding_rejects(lambda ids, table: np.asarray(table)[np.asarray(ids).astype(int) % 5])
         L.check_embedding_rejects(raises_value_error)
@@ -100,8 +99,7 @@ class TestLstmStep:
 
 
 class TestLstm:
-    """lstm: the whole layer (return_sequences, initial_state), against keras.layers.LSTM; its input check and
-    lstm_step's."""
+    """lstm: the whole layer (return_sequences, initial_state) against keras.layers.LSTM; the input checks."""
 
     def test_right_answer_passes(self, capsys):
         """The NumPy layer passes."""
@@ -125,8 +123,7 @@ class TestLstm:
          L.np_lstm(x, k, r, b, False, initial_state), "return_sequences=True is ignored"),
     ])
     def test_lstm_mistakes_are_named(self, wrong, text):
-        """Ignoring or misreading initial_state, not carrying the state, walking backwards and ignoring
-        return_sequences are named."""
+        """initial_state ignored or misread, state not carried, steps backwards, return_sequences ignored: named."""
         with pytest.raises(CheckFailed, match=named(text)):
             L.check_lstm(wrong, cases=[LSTM_CASE])
 

@@ -141,11 +141,12 @@ def raised_hint(case, error, mistakes_fn=None, error_hint=None):
     return None, None
 
 
-def run_cases(run_one, *, name, cases=None, strategy=None, max_examples=30):
+def run_cases(run_one, *, name, cases=None, strategy=None, max_examples=30, fixed=()):
     """Call `run_one(case)`, which raises CheckFailed when the student's answer is wrong on that Case, on the
     hand-picked `cases` in order when given, else on `max_examples` Cases drawn from the hypothesis `strategy`
-    (deterministic; a failure is shrunk to the simplest input that still fails). Returns how many distinct
-    inputs passed."""
+    (deterministic; a failure is shrunk to the simplest input that still fails), then on the `fixed` Cases (inputs
+    a rule decides on that drawing may miss). A hidden check passes its own `cases` and runs only those, so its
+    score depends on its inputs alone. Returns how many distinct inputs passed."""
     if cases is not None:
         cases = list(cases)
         if not cases:
@@ -165,6 +166,9 @@ def run_cases(run_one, *, name, cases=None, strategy=None, max_examples=30):
 
     try:
         run()
+        for case in fixed:
+            distinct.add(repr(case))
+            run_one(case)
     except CheckFailed as failure:  # already shrunk to the simplest failing input; drop hypothesis's frames
         raise failure.restated(str(failure)) from failure.__cause__
     except FlakyFailure as flaky:  # failed once, passed on the same input later

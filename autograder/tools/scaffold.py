@@ -55,7 +55,7 @@ def check_name(name, title, root=REPO_ROOT):
                             "words joined by '_' (letters and digits, starting with a letter), "
                             "e.g. 11_more_activations")
     topic = match.group("topic")
-    if keyword.iskeyword(topic) or topic in ("checks", "topics"):
+    if keyword.iskeyword(topic):
         raise ScaffoldError(f"{name!r}: {topic!r} cannot name a Python module; choose another topic name")
     if not title.strip() or "\n" in title:
         raise ScaffoldError("the title must be one line of text, e.g. \"More activations: ELU\"")
