@@ -223,20 +223,3 @@ def check_property(student_fn, reference_fn, cases_strategy, *, name, reference,
     if not quiet:
         report_pass(name, reference, count)
     return count
-
-
-def check_exercise(run_one, *, name, cases=None, strategy=None, max_examples=30, fixed=(), invalid=(), student_fn,
-                   reference, noun="input", also="", allow_keras=False):
-    """One exercise's whole check, stated as data: `run_cases(run_one, ...)` on the hand-picked `cases` if given
-    (a hidden check: those only), else on `max_examples` Cases drawn from `strategy` and then the `fixed` ones;
-    then, only when `cases` is None (the visible check), each of the `invalid` inputs ((args, kwargs, reason) or
-    (args, kwargs, reason, words), see `check_rejects`) must make `student_fn` raise ValueError; then one line:
-    "✓ {name} matches {reference} on N inputs{also} and raises ValueError on M invalid inputs." (the tail only
-    when invalid inputs ran). Returns the number of distinct inputs compared."""
-    count = run_cases(run_one, name=name, cases=cases, strategy=strategy, max_examples=max_examples, fixed=fixed)
-    invalid = list(invalid) if cases is None else []
-    if invalid:
-        check_rejects(student_fn, invalid, name=name, quiet=True, allow_keras=allow_keras)
-    tail = f" and raises ValueError on {_count(len(invalid), 'invalid input')}" if invalid else ""
-    report_pass(name, reference, count, noun=noun, also=f"{also}{tail}")
-    return count

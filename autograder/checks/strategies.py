@@ -77,8 +77,3 @@ def elementwise_inputs(draw, min_side=0, max_side=5, max_dims=3, allow_list=True
     if allow_list and draw(st.integers(0, 5)) == 0:
         return x.tolist()
     return x
-
-
-def as_cases(strategy, to_case):
-    """Map a strategy of raw inputs to a strategy of Case via `to_case(value) -> Case`."""
-    return strategy.map(to_case)
