@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from test_lab import WARNING_LINE, RunningLab, run_in_terminal
@@ -24,7 +25,18 @@ from test_lab import WARNING_LINE, RunningLab, run_in_terminal
 from conftest import SCREENSHOTS
 NOTEBOOK = "01_to_categorical/01_to_categorical.ipynb"
 # cell indices in the release notebook (markdown cells count)
-SETUP, TO_CAT, TO_CAT_CHECK, TO_CAT_ERRORS, FROM_CAT, FROM_CAT_CHECK = 1, 9, 11, 14, 16, 17
+
+
+def cell_indices(*grade_ids):
+    """Where the cells with these nbgrader grade ids sit in the released notebook (the Lab shows every cell)."""
+    cells = nbformat.read(Path(__file__).resolve().parents[1] / "release" / NOTEBOOK, as_version=4).cells
+    found = {c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(cells)}
+    return tuple(found[g] for g in grade_ids)
+
+
+SETUP, TO_CAT, TO_CAT_CHECK, TO_CAT_ERRORS, FROM_CAT, FROM_CAT_CHECK = cell_indices(
+    "setup", "to_categorical_answer", "to_categorical_check", "to_categorical_errors", "from_categorical_answer",
+    "from_categorical_check")
 HEADING = "✗ to_categorical is not right yet"
 MISTAKE = "num_classes is max(y) instead of max(y) + 1"
 
