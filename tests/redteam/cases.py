@@ -334,13 +334,13 @@ class Cheat:
 
 CHEATS = [
     Cheat("cheat-patch-numpy", "replaces np.argmax (the reference) and numpy.testing",
-          with_wrong_answer(PATCH_NUMPY), TO_CATEGORICAL_ONLY, 7.0,
-          "pays (the hidden test: the reference runs in the student's process)"),
+          with_wrong_answer(PATCH_NUMPY), TO_CATEGORICAL_ONLY, FULL,
+          "pays (the reference runs in the student's process)"),
     Cheat("cheat-patch-checks", "replaces the check function and autograder's comparisons",
           with_wrong_answer(PATCH_CHECKS), TO_CATEGORICAL_ONLY, FULL, "pays"),
     Cheat("cheat-patch-keras", "makes keras.utils.to_categorical return its own wrong labels",
-          with_code_after(PATCH_KERAS_REFERENCE, "to_categorical_answer"), 4.0, 7.0,
-          "pays (the wrong labels pass; from_categorical's check, which makes its inputs with it, fails)"),
+          with_code_after(PATCH_KERAS_REFERENCE, "to_categorical_answer"), 4.0, FULL,
+          "pays (the wrong labels pass, and from_categorical's checks make their inputs with it)"),
     Cheat("cheat-keras-inside", "computes the answer with keras.ops.argmax",
           with_wrong_answer(KERAS_INSIDE, place="after"), TO_CATEGORICAL_ONLY, TO_CATEGORICAL_ONLY,
           "caught by the checks' Keras watch"),
