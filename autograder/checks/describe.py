@@ -9,7 +9,7 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # `Generator(PCG64) at 0x7F78D32A5
 
 def type_name(value):
     kind = type(value)
-    if getattr(kind, "_kbh_remote", False):  # autograder.grading.checker.Remote: say what it is in the answer kernel
+    if getattr(kind, "_kbh_remote", False):  # autograder.grading.remote.Remote: say what it is in the answer kernel
         return value._kbh_type
     module = kind.__module__
     return kind.__name__ if module in ("builtins", "__main__") else f"{module.split('.')[0]}.{kind.__name__}"
