@@ -87,14 +87,8 @@ def compare_once(student_fn, reference_fn, case, *, name, rtol=RTOL, atol=None, 
         error_hint: callable(case, error) -> str or None: a hint added when the student's function raises.
     """
     try:
-        try:
-            result = call_student(student_fn, *case.args, name=name, allow_keras=allow_keras, **case.kwargs)
-        except CheckFailed as failure:
-            hint, mistake = raised_hint(case, failure.__cause__, mistakes_fn, error_hint)
-            if hint:
-                raise failure.restated(f"{failure}\n  Hint: {hint}", exercise=name,
-                                       mistake=mistake) from failure.__cause__
-            raise
+        result = call_on_case(student_fn, case, name=name, mistakes_fn=mistakes_fn, error_hint=error_hint,
+                              allow_keras=allow_keras)
         expected = np.asarray(reference_fn(*case.args, **case.kwargs))
         mistakes = mistakes_fn(*case.args, **case.kwargs) if mistakes_fn else ()
         try:
@@ -109,6 +103,18 @@ def compare_once(student_fn, reference_fn, case, *, name, rtol=RTOL, atol=None, 
     except CheckFailed as failure:
         failure.exercise = failure.exercise or name
         failure.input_size = failure.input_size if failure.input_size is not None else input_size(case)
+        raise
+
+
+def call_on_case(student_fn, case, *, name, mistakes_fn=None, error_hint=None, allow_keras=False):
+    """The student's result on one Case (see `calling.call_student`); when their function raises on this input,
+    which Keras accepts, the CheckFailed carries the hint `raised_hint` finds."""
+    try:
+        return call_student(student_fn, *case.args, name=name, allow_keras=allow_keras, **case.kwargs)
+    except CheckFailed as failure:
+        hint, mistake = raised_hint(case, failure.__cause__, mistakes_fn, error_hint)
+        if hint:
+            raise failure.restated(f"{failure}\n  Hint: {hint}", exercise=name, mistake=mistake) from failure.__cause__
         raise
 
 
@@ -215,11 +221,12 @@ def warm_up():
 
 
 def check_property(student_fn, reference_fn, cases_strategy, *, name, reference, max_examples=30, quiet=False,
-                   **compare_options):
+                   cases=None, **compare_options):
     """Compare on `max_examples` Cases drawn from a hypothesis strategy of Case; shrink a failure to the
-    simplest input that still fails, so the message shows a small example."""
+    simplest input that still fails, so the message shows a small example. Given hand-picked `cases` (a hidden
+    check's), compare on those only. Returns the number of distinct inputs."""
     count = run_cases(lambda case: compare_once(student_fn, reference_fn, case, name=name, **compare_options),
-                      name=name, strategy=cases_strategy, max_examples=max_examples)
+                      name=name, cases=cases, strategy=cases_strategy, max_examples=max_examples)
     if not quiet:
         report_pass(name, reference, count)
     return count

@@ -18,7 +18,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from autograder.checks import keras_reference
-from autograder.checks.runner import Case, check_rejects, compare_once, report_pass, run_cases
+from autograder.checks.runner import Case, check_property, check_rejects, report_pass, run_cases
 from autograder.checks.compare import RTOL, Mistake, compare_arrays, matching_mistake
 from autograder.checks.describe import describe_call
 from autograder.checks.errors import CheckFailed
@@ -576,10 +576,9 @@ def check_class_weight_to_sample_weight(fn, cases=None, max_examples=30):
     """Compare with Keras's class_weight -> sample_weight conversion (values, and the float32 dtype)."""
     name = "class_weight_to_sample_weight"
     student = _float32_result(fn, name)
-    count = run_cases(lambda case: compare_once(student, keras_class_weight_to_sample_weight, case, name=name,
-                                                mistakes_fn=class_weight_mistakes),
-                      name=name, cases=cases, strategy=class_weight_cases(), max_examples=max_examples)
-    report_pass(name, "Keras's class_weight conversion", count)
+    check_property(student, keras_class_weight_to_sample_weight, class_weight_cases(), name=name,
+                   reference="Keras's class_weight conversion",
+                   max_examples=max_examples, cases=cases, mistakes_fn=class_weight_mistakes)
 
 
 # --- exercise 4: reduce_loss ----------------------------------------------------------------------------------
@@ -631,10 +630,9 @@ def check_reduce_loss(reduce_loss, cases=None, max_examples=30):
         return np.asarray(as_number(reduce_loss(*args, **kwargs), name))
 
     student.__name__ = name
-    count = run_cases(lambda case: compare_once(student, keras_reduce_loss, case, name=name,
-                                                mistakes_fn=reduce_loss_mistakes),
-                      name=name, cases=cases, strategy=reduce_cases(), max_examples=max_examples)
-    report_pass(name, "keras.losses.Loss(reduction='sum_over_batch_size')", count)
+    check_property(student, keras_reduce_loss, reduce_cases(), name=name,
+                   reference="keras.losses.Loss(reduction='sum_over_batch_size')",
+                   max_examples=max_examples, cases=cases, mistakes_fn=reduce_loss_mistakes)
 
 
 # --- a tiny Keras MLP with given weights --------------------------------------------------------------------

@@ -181,20 +181,18 @@ def check_l1_penalty(l1_penalty, cases=None, max_examples=8):
     """Compare with keras.regularizers.L1(l1)(w) on drawn arrays (or the given Cases)."""
     name = "l1_penalty"
     student = _returning_number(l1_penalty, name)
-    count = run_cases(lambda case: compare_once(student, keras_l1_penalty, case, name=name,
-                                                mistakes_fn=l1_penalty_mistakes),
-                      name=name, cases=cases, strategy=l1_penalty_cases(), max_examples=max_examples)
-    report_pass(name, "keras.regularizers.L1", count)
+    check_property(student, keras_l1_penalty, l1_penalty_cases(), name=name,
+                   reference="keras.regularizers.L1",
+                   max_examples=max_examples, cases=cases, mistakes_fn=l1_penalty_mistakes)
 
 
 def check_l2_penalty(l2_penalty, cases=None, max_examples=8):
     """Compare with keras.regularizers.L2(l2)(w) on drawn arrays (or the given Cases)."""
     name = "l2_penalty"
     student = _returning_number(l2_penalty, name)
-    count = run_cases(lambda case: compare_once(student, keras_l2_penalty, case, name=name,
-                                                mistakes_fn=l2_penalty_mistakes),
-                      name=name, cases=cases, strategy=l2_penalty_cases(), max_examples=max_examples)
-    report_pass(name, "keras.regularizers.L2", count)
+    check_property(student, keras_l2_penalty, l2_penalty_cases(), name=name,
+                   reference="keras.regularizers.L2",
+                   max_examples=max_examples, cases=cases, mistakes_fn=l2_penalty_mistakes)
 
 
 # keras.regularizers.L1L2() without arguments: l1 = l2 = 0 (not L1()'s and L2()'s 0.01).
@@ -495,10 +493,9 @@ def check_early_stopping_epoch(early_stopping_epoch, cases=None, max_examples=30
     """Compare with a keras.callbacks.EarlyStopping driven over the same validation losses."""
     name = "early_stopping_epoch"
     wrapped = _returning_epochs(early_stopping_epoch) if callable(early_stopping_epoch) else early_stopping_epoch
-    count = run_cases(lambda case: compare_once(wrapped, keras_early_stopping_epoch, case, name=name, exact=True,
-                                                mistakes_fn=early_stopping_mistakes),
-                      name=name, cases=cases, strategy=early_stopping_cases(), max_examples=max_examples)
-    report_pass(name, "keras.callbacks.EarlyStopping", count)
+    check_property(wrapped, keras_early_stopping_epoch, early_stopping_cases(), name=name,
+                   reference="keras.callbacks.EarlyStopping",
+                   max_examples=max_examples, cases=cases, exact=True, mistakes_fn=early_stopping_mistakes)
 
 
 def warm_up_regularizers():

@@ -12,11 +12,11 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.checks.calling import as_array, call_student
+from autograder.checks.calling import as_array
 from autograder.checks.compare import RTOL, Mistake, compare_arrays
 from autograder.checks.errors import CheckFailed
 from autograder.checks.keras_reference import keras, sigmoid, softmax
-from autograder.checks.runner import Case, check_rejects, input_size, raised_hint, report_pass, run_cases
+from autograder.checks.runner import Case, call_on_case, check_rejects, input_size, report_pass, run_cases
 from autograder.topics.compile.shared import agrees, describe_precisely, f64, to_numpy
 
 EPSILON = 1e-7  # keras.config.epsilon(): the clipping bound of the crossentropies
@@ -57,15 +57,8 @@ def _compare_case(student_fn, case, *, name, references, mistakes_fn, exact, err
     """
     mistakes_fn = _quietly(mistakes_fn)
     try:
-        try:
-            with np.printoptions(suppress=False):  # so that an error message shows 1e-9 as 1e-9, not 0
-                result = call_student(student_fn, *case.args, name=name, **case.kwargs)
-        except CheckFailed as failure:
-            hint, mistake = raised_hint(case, failure.__cause__, mistakes_fn, error_hint)
-            if hint:
-                raise failure.restated(f"{failure}\n  Hint: {hint}", exercise=name,
-                                       mistake=mistake) from failure.__cause__
-            raise
+        with np.printoptions(suppress=False):  # so that an error message shows 1e-9 as 1e-9, not 0
+            result = call_on_case(student_fn, case, name=name, mistakes_fn=mistakes_fn, error_hint=error_hint)
         got = as_array(result, name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
