@@ -98,7 +98,7 @@ class TestMeanSquaredError:
         losses_metrics.check_mean_squared_error(mse, cases=[Case((np.zeros((2, 3)), np.ones((2, 3))))],
                                                 invalid=losses_metrics.INVALID_REGRESSION)
         assert capsys.readouterr().out == ("\u2713 mean_squared_error matches keras.losses.mean_squared_error on 1 "
-                                           "input and raises ValueError on 2 invalid inputs.\n")
+                                           "input and raises ValueError on all 2 invalid inputs.\n")
 
 
 class TestBinaryAccuracy:

@@ -93,7 +93,7 @@ class TestRelu:
         count = 10 + len(topic.RELU_FIXED)
         line = capsys.readouterr().out
         assert re.fullmatch(rf"\u2713 relu matches keras.activations.relu on \d+ inputs and raises ValueError on all "
-                            rf"{len(topic.RELU_INVALID)} invalid ones.\n", line), line
+                            rf"{len(topic.RELU_INVALID)} invalid inputs.\n", line), line
         assert int(re.search(r"on (\d+) inputs", line).group(1)) <= count
 
     def test_a_relu_that_accepts_a_negative_cap_fails_the_visible_check(self):

@@ -77,7 +77,7 @@ class TestModernSgd:
         """The right answer passes, with one success line that counts both parts."""
         topic.check_modern_sgd(modern_sgd)
         assert capsys.readouterr().out == (f"\u2713 modern_sgd matches a Keras reference on {len(topic.SGD_CONFIGS)} "
-                                           f"inputs and rejects {len(topic.SGD_INVALID)} invalid ones.\n")
+                                           f"inputs and raises ValueError on all {len(topic.SGD_INVALID)} invalid inputs.\n")
 
     def test_sgd_without_the_schedule_fails_and_names_the_dropped_decay(self, keras):
         """Dropping the decay (Keras 3 ignores SGD(decay=...)) is named."""

@@ -6,7 +6,8 @@ strategy of Cases), its Keras reference and its known mistakes; the mechanics ar
   or on drawn ones (deterministic, shrunk to the simplest failing input, a flaky answer named);
 - `check_cases` / `check_property`: the same with the standard comparison (`compare_once`);
 - `check_rejects`: every invalid input must raise ValueError with a message;
-- `report_pass` / `report_rejects`: the one-line success messages.
+- `report_pass` / `report_properties` / `report_rejects` / `rejects_tail`: the one-line success messages;
+- `invalid_inputs`: which invalid inputs a visible or a hidden check runs.
 """
 import os
 import tempfile
@@ -48,6 +49,25 @@ def _count(count, noun):
 def report_pass(name, reference, count, *, noun="input", also=""):
     """The success line: "✓ {name} matches {reference} on {count} inputs{also}."."""
     print(f"\u2713 {name} matches {reference} on {_count(count, noun)}{also}.")
+
+
+def report_properties(name, properties, count, *, noun="case"):
+    """The success line of a check by properties (random output has no single right value):
+    "✓ {name}: {properties} ({count} cases)."."""
+    print(f"\u2713 {name}: {properties} ({_count(count, noun)}).")
+
+
+def rejects_tail(count):
+    """The end of a success line whose check also ran `count` invalid inputs ("" when it ran none)."""
+    return f" and raises ValueError on all {_count(count, 'invalid input')}" if count else ""
+
+
+def invalid_inputs(cases, invalid, default):
+    """The invalid inputs a check runs: `invalid` when the caller gives them, else the exercise's `default`
+    on a visible check (no hand-picked `cases`) and none on a hidden one."""
+    if invalid is not None:
+        return list(invalid)
+    return list(default) if cases is None else []
 
 
 def report_rejects(name, count, *, what="invalid inputs", also=""):
@@ -147,26 +167,33 @@ def raised_hint(case, error, mistakes_fn=None, error_hint=None):
     return None, None
 
 
-def run_cases(run_one, *, name, cases=None, strategy=None, max_examples=30, fixed=()):
-    """Call `run_one(case)`, which raises CheckFailed when the student's answer is wrong on that Case, on the
-    hand-picked `cases` in order when given, else on `max_examples` Cases drawn from the hypothesis `strategy`
-    (deterministic; a failure is shrunk to the simplest input that still fails), then on the `fixed` Cases (inputs
-    a rule decides on that drawing may miss). A hidden check passes its own `cases` and runs only those, so its
-    score depends on its inputs alone. Returns how many distinct inputs passed."""
+def _run_in_order(run_one, cases, name):
+    try:
+        for case in cases:
+            run_one(case)
+    except CheckFailed as failure:
+        if failure.exercise is None:
+            failure.exercise = name  # the record and the note's heading name the exercise
+        raise
+    return len(cases)
+
+
+def run_cases(run_one, *, name, cases=None, strategy=None, max_examples=30, first=(), fixed=()):
+    """Call `run_one(case)`, which raises CheckFailed when the student's answer is wrong on that Case.
+
+    A hidden check passes its own hand-picked `cases` and runs only those, in order, so its score depends on its
+    inputs alone. A visible check runs the `first` Cases (inputs whose failure explains itself best), then
+    `max_examples` Cases drawn from the hypothesis `strategy` (deterministic; a failure is shrunk to the simplest
+    input that still fails), then the `fixed` Cases (inputs a rule decides on that drawing may miss).
+    Returns how many distinct inputs passed."""
     if cases is not None:
         cases = list(cases)
         if not cases:
             raise ValueError("run_cases needs at least one Case")  # a check that runs nothing cannot fail
-        try:
-            for case in cases:
-                run_one(case)
-        except CheckFailed as failure:
-            if failure.exercise is None:
-                failure.exercise = name  # the record and the note's heading name the exercise
-            raise
-        return len(cases)
+        return _run_in_order(run_one, cases, name)
     if strategy is None:
         raise ValueError("run_cases needs cases or a strategy")
+    count = _run_in_order(run_one, list(first), name)
     distinct = set()
 
     @property_settings(max_examples)
@@ -183,13 +210,13 @@ def run_cases(run_one, *, name, cases=None, strategy=None, max_examples=30, fixe
     except CheckFailed as failure:  # already shrunk to the simplest failing input; drop hypothesis's frames
         raise failure.restated(str(failure), exercise=failure.exercise or name) from failure.__cause__
     except FlakyFailure as flaky:  # failed once, passed on the same input later
-        first = next((e for e in flaky.exceptions if isinstance(e, CheckFailed)), None)
+        failed = next((e for e in flaky.exceptions if isinstance(e, CheckFailed)), None)
         note = (f"\n  Note: `{name}` gave different results for the same input; its result must depend only on "
                 "its arguments (unseeded randomness? state kept between calls?).")
-        if first is not None:
-            raise first.restated(f"{first}{note}", exercise=first.exercise or name) from None
+        if failed is not None:
+            raise failed.restated(f"{failed}{note}", exercise=failed.exercise or name) from None
         raise CheckFailed(f"{flaky}{note}", exercise=name) from None
-    return len(distinct)
+    return count + len(distinct)
 
 
 def check_cases(student_fn, reference_fn, cases, *, name, reference, quiet=False, **compare_options):
@@ -221,12 +248,15 @@ def warm_up():
 
 
 def check_property(student_fn, reference_fn, cases_strategy, *, name, reference, max_examples=30, quiet=False,
-                   cases=None, **compare_options):
-    """Compare on `max_examples` Cases drawn from a hypothesis strategy of Case; shrink a failure to the
-    simplest input that still fails, so the message shows a small example. Given hand-picked `cases` (a hidden
-    check's), compare on those only. Returns the number of distinct inputs."""
+                   cases=None, first=(), fixed=(), invalid=(), **compare_options):
+    """Compare on `max_examples` Cases drawn from a hypothesis strategy of Case (with the `first` and `fixed`
+    ones, see `run_cases`); shrink a failure to the simplest input that still fails, so the message shows a
+    small example. Given hand-picked `cases` (a hidden check's), compare on those only. Then each of the
+    `invalid` inputs must raise ValueError (`check_rejects`). Returns the number of distinct inputs."""
     count = run_cases(lambda case: compare_once(student_fn, reference_fn, case, name=name, **compare_options),
-                      name=name, cases=cases, strategy=cases_strategy, max_examples=max_examples)
+                      name=name, cases=cases, strategy=cases_strategy, max_examples=max_examples, first=first,
+                      fixed=fixed)
+    rejected = check_rejects(student_fn, invalid, name=name, quiet=True) if invalid else 0
     if not quiet:
-        report_pass(name, reference, count)
+        report_pass(name, reference, count, also=rejects_tail(rejected))
     return count

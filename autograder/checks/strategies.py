@@ -6,7 +6,6 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.checks.runner import Case
 
 LABEL_DTYPES = (np.int64, np.int32, np.uint8, np.float64, np.float32)
 FLOAT_DTYPES = (np.float32, np.float64)

@@ -173,7 +173,7 @@ from hypothesis import strategies as st
 
 from autograder.checks import keras_reference
 from autograder.checks.compare import RTOL, Mistake
-from autograder.checks.runner import Case, check_cases, check_property, check_rejects
+from autograder.checks.runner import Case, check_property, check_rejects
 from autograder.checks.strategies import float_arrays
 
 # The negative part lies in [-alpha, 0]: its natural scale is alpha, not the largest |x| of the input. An input
@@ -219,10 +219,7 @@ def check_elu(elu, cases=None, max_examples=30, invalid=ELU_INVALID):
     """Compare with keras.activations.elu on drawn inputs (or on the given Cases), then check that every input
     of `invalid` raises ValueError."""
     options = dict(name="elu", reference="keras.activations.elu", atol=ELU_ATOL, mistakes_fn=elu_mistakes)
-    if cases is None:
-        check_property(elu, keras_elu, elu_cases(), max_examples=max_examples, **options)
-    else:
-        check_cases(elu, keras_elu, cases, **options)
+    check_property(elu, keras_elu, elu_cases(), max_examples=max_examples, cases=cases, **options)
     check_rejects(elu, invalid, name="elu", what="negative alphas")
 '''
 

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 from hypothesis import strategies as st
 
-from autograder.checks.runner import Case, check_rejects, compare_once, report_pass, run_cases
+from autograder.checks.runner import Case, check_property, check_rejects, compare_once, report_pass, run_cases
 from autograder.checks.compare import Mistake
 from autograder.checks.describe import describe_call
 from autograder.checks.errors import CheckFailed
@@ -707,19 +707,10 @@ def predict_cnn_rule_cases():
 
 # --- checks used by the notebook ----------------------------------------------------------------------------
 
-def _run(run_one, *, name, cases, rule_cases, strategy, max_examples):
-    """The given Cases only (a hidden check), else the rule cases then drawn ones (the visible check); returns
-    how many inputs passed."""
-    if cases is not None:
-        return run_cases(run_one, name=name, cases=cases)
-    return (run_cases(run_one, name=name, cases=rule_cases)
-            + run_cases(run_one, name=name, strategy=strategy, max_examples=max_examples))
-
-
 def _check(fn, reference_fn, cases, rule_cases, strategy, max_examples, *, name, reference, **options):
-    count = _run(lambda case: compare_once(fn, reference_fn, case, name=name, **options), name=name, cases=cases,
-                 rule_cases=rule_cases, strategy=strategy, max_examples=max_examples)
-    report_pass(name, reference, count)
+    """The given Cases only (a hidden check), else the rule cases then drawn ones (the visible check)."""
+    check_property(fn, reference_fn, strategy, name=name, reference=reference, max_examples=max_examples,
+                   cases=cases, first=rule_cases, **options)
 
 
 def check_conv2d_loops(conv2d_loops, cases=None, max_examples=10):
@@ -792,8 +783,8 @@ def _compare_cnn(predict_cnn, case):
 def check_predict_cnn(predict_cnn, cases=None, max_examples=5):
     """Compare with a Keras Sequential model built from the same spec and weights, in inference mode: a
     VGG-like convnet, a 1-D sequence classifier and small drawn models (or only the given Cases)."""
-    count = _run(lambda case: _compare_cnn(predict_cnn, case), name="predict_cnn", cases=cases,
-                 rule_cases=predict_cnn_rule_cases(), strategy=predict_cnn_cases(), max_examples=max_examples)
+    count = run_cases(lambda case: _compare_cnn(predict_cnn, case), name="predict_cnn", cases=cases,
+                      first=predict_cnn_rule_cases(), strategy=predict_cnn_cases(), max_examples=max_examples)
     report_pass("predict_cnn", "a Keras model with the same layers and weights", count)
 
 

@@ -401,11 +401,9 @@ def check_split_validation(split_validation, cases=None, max_examples=25):
             named = [Mistake(m.description, m.result[i]) for m in mistakes.values()]
             compare_arrays(g, e, what=f"{call}, {part}", exact=True, mistakes=named)
 
-    if cases is None:  # where floating point decides first (its message is the clearest), then drawn arrays
-        count = run_cases(run_one, name=name, cases=FLOATING_POINT_SPLITS)
-        count += run_cases(run_one, name=name, strategy=split_cases(), max_examples=max_examples)
-    else:
-        count = run_cases(run_one, name=name, cases=cases)
+    # Where floating point decides come first: their message is the clearest.
+    count = run_cases(run_one, name=name, cases=cases, first=FLOATING_POINT_SPLITS, strategy=split_cases(),
+                      max_examples=max_examples)
     report_pass(name, "Keras's validation_split", count)
 
 

@@ -5,8 +5,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from autograder.checks import keras_reference
-from autograder.checks.runner import (Case, check_property, check_rejects, compare_once, report_pass, report_rejects,
-                                      run_cases)
+from autograder.checks.runner import (Case, check_property, check_rejects, compare_once, report_pass,
+                                      report_properties, report_rejects, run_cases)
 from autograder.checks.compare import RTOL, Mistake, compare_arrays
 from autograder.checks.errors import CheckFailed
 from autograder.checks.calling import as_array, as_number, call_student
@@ -208,9 +208,8 @@ def check_l1_l2_penalty(l1_l2_penalty, cases=None, max_examples=10):
     def run_one(case):
         compare_once(student, keras_l1_l2_penalty, case, name=name, mistakes_fn=l1_l2_penalty_mistakes)
 
-    count = run_cases(run_one, name=name, cases=cases, strategy=l1_l2_penalty_cases(), max_examples=max_examples)
-    if cases is None:  # and the defaults
-        count += run_cases(run_one, name=name, cases=L1_L2_DEFAULTS)
+    count = run_cases(run_one, name=name, cases=cases, strategy=l1_l2_penalty_cases(), max_examples=max_examples,
+                      fixed=L1_L2_DEFAULTS)
     report_pass(name, "keras.regularizers.L1L2", count)
 
 
@@ -244,9 +243,8 @@ def check_penalty_gradient(penalty_gradient, cases=None, max_examples=15):
         compare_once(penalty_gradient, keras_penalty_gradient, case, name=name,
                      mistakes_fn=penalty_gradient_mistakes)
 
-    count = run_cases(run_one, name=name, cases=cases, strategy=penalty_gradient_cases(), max_examples=max_examples)
-    if cases is None:  # and the kink
-        count += run_cases(run_one, name=name, cases=PENALTY_GRADIENT_KINK)
+    count = run_cases(run_one, name=name, cases=cases, strategy=penalty_gradient_cases(), max_examples=max_examples,
+                      fixed=PENALTY_GRADIENT_KINK)
     report_pass(name, "tf.GradientTape on keras.regularizers.L1L2", count)
 
 
@@ -383,9 +381,8 @@ def check_dropout(dropout, cases=DROPOUT_CASES):
                               "units; that is more than chance allows.")
 
     count = run_cases(run_one, name="dropout", cases=cases)
-    # Not "matches <reference> on N inputs": random output is checked by its properties (see the docstring).
-    print(f"\u2713 dropout: identity at inference and for rate=0, kept units scaled by 1/(1 - rate), dropped "
-          f"fraction as keras.layers.Dropout's, reproducible with a seeded rng, new without one ({count} cases).")
+    report_properties("dropout", "identity at inference and for rate=0, kept units scaled by 1/(1 - rate), dropped "
+                      "fraction as keras.layers.Dropout's, reproducible with a seeded rng, new without one", count)
 
 
 def check_dropout_rejects(dropout, rates=(-0.1, 1.0, 1.5)):

@@ -320,10 +320,9 @@ def _check_read_once(fn, folder, index, case):
     compare_weight_lists(weights, expected, what=f"{call}: weights_list", mistakes=mistakes)
 
 
-def check_read_keras_file(fn, cases=None):
+def check_read_keras_file(fn, cases=READ_CASES):
     """Save each described model with `model.save`, call the student's read_keras_file on the file and compare
     with json.loads(config.json) and keras.saving.load_model(path).get_weights()."""
-    cases = list(READ_CASES if cases is None else cases)
     with check_folder() as folder:
         index = itertools.count()  # the case's position: its file's name and its model's seed
         count = run_cases(lambda case: _check_read_once(fn, folder, next(index), case), name="read_keras_file",

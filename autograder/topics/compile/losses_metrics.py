@@ -16,7 +16,8 @@ from autograder.checks.calling import as_array
 from autograder.checks.compare import RTOL, Mistake, compare_arrays
 from autograder.checks.errors import CheckFailed
 from autograder.checks.keras_reference import keras, sigmoid, softmax
-from autograder.checks.runner import Case, call_on_case, check_rejects, input_size, report_pass, run_cases
+from autograder.checks.runner import (Case, call_on_case, check_rejects, input_size, invalid_inputs, rejects_tail,
+                                      report_pass, run_cases)
 from autograder.topics.compile.shared import agrees, describe_precisely, f64, to_numpy
 
 EPSILON = 1e-7  # keras.config.epsilon(): the clipping bound of the crossentropies
@@ -77,19 +78,17 @@ def _compare_case(student_fn, case, *, name, references, mistakes_fn, exact, err
         raise
 
 
-def _check(student_fn, *, name, reference, references, mistakes_fn, strategy, cases, invalid, max_examples,
-           exact=False, error_hint=None):
+def _check(student_fn, *, name, reference, references, mistakes_fn, strategy, cases, invalid, default_invalid,
+           max_examples, exact=False, error_hint=None):
     """Compare on the given Cases, or on `max_examples` hypothesis-drawn ones (`run_cases`); then check that
-    each invalid input raises ValueError; print one line."""
+    each invalid input (`invalid_inputs`) raises ValueError; print one line."""
     count = run_cases(lambda case: _compare_case(student_fn, case, name=name, references=references,
                                                  mistakes_fn=mistakes_fn, exact=exact, error_hint=error_hint),
                       name=name, cases=cases, strategy=strategy, max_examples=max_examples)
-    invalid = list(invalid)
+    invalid = invalid_inputs(cases, invalid, default_invalid)
     if invalid:
         check_rejects(student_fn, invalid, name=name, quiet=True)
-    plural = "s" if len(invalid) != 1 else ""
-    report_pass(name, reference, count,
-                also=f" and raises ValueError on {len(invalid)} invalid input{plural}" if invalid else "")
+    report_pass(name, reference, count, also=rejects_tail(len(invalid)))
 
 
 # =============================================================================================================
@@ -569,7 +568,7 @@ def check_categorical_crossentropy(fn, cases=None, max_examples=30, invalid=None
     _check(fn, name="categorical_crossentropy", reference="keras.losses.categorical_crossentropy",
            references=_loss_references("categorical_crossentropy"),
            mistakes_fn=categorical_crossentropy_mistakes, strategy=categorical_crossentropy_cases(), cases=cases,
-           invalid=(INVALID_CATEGORICAL if cases is None else ()) if invalid is None else invalid,
+           invalid=invalid, default_invalid=INVALID_CATEGORICAL,
            max_examples=max_examples)
 
 
@@ -578,7 +577,7 @@ def check_sparse_categorical_crossentropy(fn, cases=None, max_examples=30, inval
     _check(fn, name="sparse_categorical_crossentropy", reference="keras.losses.sparse_categorical_crossentropy",
            references=_loss_references("sparse_categorical_crossentropy"),
            mistakes_fn=sparse_categorical_crossentropy_mistakes, strategy=sparse_categorical_crossentropy_cases(),
-           cases=cases, invalid=(INVALID_SPARSE if cases is None else ()) if invalid is None else invalid,
+           cases=cases, invalid=invalid, default_invalid=INVALID_SPARSE,
            max_examples=max_examples)
 
 
@@ -587,7 +586,7 @@ def check_binary_crossentropy(fn, cases=None, max_examples=30, invalid=None):
     _check(fn, name="binary_crossentropy", reference="keras.losses.binary_crossentropy",
            references=_loss_references("binary_crossentropy"), mistakes_fn=binary_crossentropy_mistakes,
            strategy=binary_crossentropy_cases(), cases=cases,
-           invalid=(INVALID_BINARY if cases is None else ()) if invalid is None else invalid,
+           invalid=invalid, default_invalid=INVALID_BINARY,
            max_examples=max_examples)
 
 
@@ -596,7 +595,7 @@ def check_mean_squared_error(fn, cases=None, max_examples=30, invalid=None):
     _check(fn, name="mean_squared_error", reference="keras.losses.mean_squared_error",
            references=_loss_references("mean_squared_error"), mistakes_fn=mean_squared_error_mistakes,
            strategy=regression_cases(), cases=cases, error_hint=rank_rule_hint,
-           invalid=(INVALID_REGRESSION if cases is None else ()) if invalid is None else invalid,
+           invalid=invalid, default_invalid=INVALID_REGRESSION,
            max_examples=max_examples)
 
 
@@ -605,7 +604,7 @@ def check_mean_absolute_error(fn, cases=None, max_examples=30, invalid=None):
     _check(fn, name="mean_absolute_error", reference="keras.losses.mean_absolute_error",
            references=_loss_references("mean_absolute_error"), mistakes_fn=mean_absolute_error_mistakes,
            strategy=regression_cases(), cases=cases, error_hint=rank_rule_hint,
-           invalid=(INVALID_REGRESSION if cases is None else ()) if invalid is None else invalid,
+           invalid=invalid, default_invalid=INVALID_REGRESSION,
            max_examples=max_examples)
 
 
@@ -614,7 +613,7 @@ def check_categorical_accuracy(fn, cases=None, max_examples=30, invalid=None):
     _check(fn, name="categorical_accuracy", reference="keras.metrics.categorical_accuracy",
            references=_metric_references("categorical_accuracy"), mistakes_fn=categorical_accuracy_mistakes,
            strategy=categorical_accuracy_cases(), cases=cases, exact=True,
-           invalid=(INVALID_CATEGORICAL if cases is None else ()) if invalid is None else invalid,
+           invalid=invalid, default_invalid=INVALID_CATEGORICAL,
            max_examples=max_examples)
 
 
@@ -624,7 +623,7 @@ def check_sparse_categorical_accuracy(fn, cases=None, max_examples=30, invalid=N
            references=_metric_references("sparse_categorical_accuracy"),
            mistakes_fn=sparse_categorical_accuracy_mistakes, strategy=sparse_categorical_accuracy_cases(),
            cases=cases, exact=True,
-           invalid=(INVALID_SPARSE_SHAPES if cases is None else ()) if invalid is None else invalid,
+           invalid=invalid, default_invalid=INVALID_SPARSE_SHAPES,
            max_examples=max_examples)
 
 
@@ -633,5 +632,5 @@ def check_binary_accuracy(fn, cases=None, max_examples=30, invalid=None):
     _check(fn, name="binary_accuracy", reference="keras.metrics.binary_accuracy",
            references=_metric_references("binary_accuracy"), mistakes_fn=binary_accuracy_mistakes,
            strategy=binary_accuracy_cases(), cases=cases, exact=True,
-           invalid=(INVALID_BINARY_ACCURACY if cases is None else ()) if invalid is None else invalid,
+           invalid=invalid, default_invalid=INVALID_BINARY_ACCURACY,
            max_examples=max_examples)

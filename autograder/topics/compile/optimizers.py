@@ -15,7 +15,7 @@ from autograder.checks.compare import RTOL, Mistake, compare_arrays, matching_mi
 from autograder.checks.describe import type_name
 from autograder.checks.errors import CheckFailed
 from autograder.checks.keras_reference import keras
-from autograder.checks.runner import Case, check_rejects, input_size, report_pass, run_cases
+from autograder.checks.runner import Case, check_rejects, input_size, invalid_inputs, rejects_tail, report_pass, run_cases
 from autograder.topics.compile.shared import agrees, f64, show, to_numpy
 
 ADAM_RTOL = 2e-5
@@ -381,9 +381,8 @@ def _check_optimizer(step_fn, name, cases, invalid, rtol=RTOL):
         raise CheckFailed(f"`{name}` should be a function, but it is a {type_name(step_fn)}.", exercise=name,
                           kind="wrong_type")
     reference = f"keras.optimizers.{KERAS_OPTIMIZERS[name]}"
-    visible = cases is None
-    cases = optimizer_cases(name) if visible else list(cases)
-    invalid = list((INVALID_OPTIMIZER[name] if visible else ()) if invalid is None else invalid)
+    invalid = invalid_inputs(cases, invalid, INVALID_OPTIMIZER[name])
+    cases = optimizer_cases(name) if cases is None else list(cases)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = {id(case): path for case, path in zip(cases, keras_paths(KERAS_OPTIMIZERS[name], cases))}
@@ -397,9 +396,9 @@ def _check_optimizer(step_fn, name, cases, invalid, rtol=RTOL):
         check_rejects(step_fn, invalid, name=name, quiet=True)
     steps = sum(len(case.args[1]) for case in cases)
     configs = len({tuple(sorted(case.kwargs.items())) for case in cases})
-    tail = f" and raises ValueError on {len(invalid)} invalid inputs" if invalid else ""
     report_pass(name, reference, steps, noun="steps",
-                also=f" ({len(cases)} gradient sequences, {configs} setting{'s' if configs != 1 else ''}){tail}")
+                also=f" ({len(cases)} gradient sequences, {configs} setting{'s' if configs != 1 else ''})"
+                     f"{rejects_tail(len(invalid))}")
 
 
 def check_sgd_step(fn, cases=None, invalid=None):
