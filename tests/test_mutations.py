@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from autograder.tools.course import REPO_ROOT
-from autograder.grading.checker import is_demo_cell, is_setup_cell, is_test_cell, nbgrader_meta, source_of
+from autograder.grading.cells import is_demo_cell, is_setup_cell, is_test_cell, nbgrader_meta, source_of
 from wrong_answers import ASSIGNMENTS
 
 CELL_TIMEOUT_S = 600

@@ -38,7 +38,6 @@ from autograder import topics
 from autograder.checks import folders
 from autograder.checks.errors import CheckFailed, grader_record, record_output, render_failure
 from autograder.grading.cells import SETUP_ID, error_output, grade_id, is_test_cell, setup_index, source_of
-from autograder.grading.cells import is_demo_cell, is_setup_cell, nbgrader_meta  # noqa: F401 (tests/test_mutations.py)
 from autograder.grading.kernel_driver import AnswerKernel, AnswerKernelError, GraderFault
 from autograder.grading.remote import remotes_for
 

@@ -563,74 +563,45 @@ INVALID_BINARY_ACCURACY = INVALID_BINARY
 # Checks used by the notebook: losses and metrics
 # =============================================================================================================
 
-def check_categorical_crossentropy(fn, cases=None, max_examples=30, invalid=None):
-    """Compare with keras.losses.categorical_crossentropy on drawn inputs (or on the given Cases)."""
-    _check(fn, name="categorical_crossentropy", reference="keras.losses.categorical_crossentropy",
-           references=_loss_references("categorical_crossentropy"),
-           mistakes_fn=categorical_crossentropy_mistakes, strategy=categorical_crossentropy_cases(), cases=cases,
-           invalid=invalid, default_invalid=INVALID_CATEGORICAL,
-           max_examples=max_examples)
+def _exercise_check(name, *, strategy, mistakes_fn, default_invalid, metric=False, error_hint=None):
+    """The notebook's check of one loss or metric: `check_<name>(fn, cases=None, max_examples=30, invalid=None)`
+    compares with keras.losses.<name> (a metric: keras.metrics.<name>, exactly) on drawn inputs, or on the given
+    Cases; then each invalid input (by default on the visible check: `default_invalid`) must raise ValueError."""
+    reference = f"keras.{'metrics' if metric else 'losses'}.{name}"
+    references = (_metric_references if metric else _loss_references)(name)
+
+    def check(fn, cases=None, max_examples=30, invalid=None):
+        _check(fn, name=name, reference=reference, references=references, mistakes_fn=mistakes_fn,
+               strategy=strategy(), cases=cases, invalid=invalid, default_invalid=default_invalid,
+               max_examples=max_examples, exact=metric, error_hint=error_hint)
+
+    check.__name__ = check.__qualname__ = f"check_{name}"
+    check.__doc__ = (f"Compare with {reference}{' (exactly)' if metric else ''} on drawn inputs (or on the given "
+                     "Cases), then check that each invalid input raises ValueError.")
+    return check
 
 
-def check_sparse_categorical_crossentropy(fn, cases=None, max_examples=30, invalid=None):
-    """Compare with keras.losses.sparse_categorical_crossentropy on drawn inputs (or on the given Cases)."""
-    _check(fn, name="sparse_categorical_crossentropy", reference="keras.losses.sparse_categorical_crossentropy",
-           references=_loss_references("sparse_categorical_crossentropy"),
-           mistakes_fn=sparse_categorical_crossentropy_mistakes, strategy=sparse_categorical_crossentropy_cases(),
-           cases=cases, invalid=invalid, default_invalid=INVALID_SPARSE,
-           max_examples=max_examples)
-
-
-def check_binary_crossentropy(fn, cases=None, max_examples=30, invalid=None):
-    """Compare with keras.losses.binary_crossentropy on drawn inputs (or on the given Cases)."""
-    _check(fn, name="binary_crossentropy", reference="keras.losses.binary_crossentropy",
-           references=_loss_references("binary_crossentropy"), mistakes_fn=binary_crossentropy_mistakes,
-           strategy=binary_crossentropy_cases(), cases=cases,
-           invalid=invalid, default_invalid=INVALID_BINARY,
-           max_examples=max_examples)
-
-
-def check_mean_squared_error(fn, cases=None, max_examples=30, invalid=None):
-    """Compare with keras.losses.mean_squared_error on drawn inputs (or on the given Cases)."""
-    _check(fn, name="mean_squared_error", reference="keras.losses.mean_squared_error",
-           references=_loss_references("mean_squared_error"), mistakes_fn=mean_squared_error_mistakes,
-           strategy=regression_cases(), cases=cases, error_hint=rank_rule_hint,
-           invalid=invalid, default_invalid=INVALID_REGRESSION,
-           max_examples=max_examples)
-
-
-def check_mean_absolute_error(fn, cases=None, max_examples=30, invalid=None):
-    """Compare with keras.losses.mean_absolute_error on drawn inputs (or on the given Cases)."""
-    _check(fn, name="mean_absolute_error", reference="keras.losses.mean_absolute_error",
-           references=_loss_references("mean_absolute_error"), mistakes_fn=mean_absolute_error_mistakes,
-           strategy=regression_cases(), cases=cases, error_hint=rank_rule_hint,
-           invalid=invalid, default_invalid=INVALID_REGRESSION,
-           max_examples=max_examples)
-
-
-def check_categorical_accuracy(fn, cases=None, max_examples=30, invalid=None):
-    """Compare with keras.metrics.categorical_accuracy (exactly) on drawn inputs (or on the given Cases)."""
-    _check(fn, name="categorical_accuracy", reference="keras.metrics.categorical_accuracy",
-           references=_metric_references("categorical_accuracy"), mistakes_fn=categorical_accuracy_mistakes,
-           strategy=categorical_accuracy_cases(), cases=cases, exact=True,
-           invalid=invalid, default_invalid=INVALID_CATEGORICAL,
-           max_examples=max_examples)
-
-
-def check_sparse_categorical_accuracy(fn, cases=None, max_examples=30, invalid=None):
-    """Compare with keras.metrics.sparse_categorical_accuracy (exactly) on drawn inputs (or the given Cases)."""
-    _check(fn, name="sparse_categorical_accuracy", reference="keras.metrics.sparse_categorical_accuracy",
-           references=_metric_references("sparse_categorical_accuracy"),
-           mistakes_fn=sparse_categorical_accuracy_mistakes, strategy=sparse_categorical_accuracy_cases(),
-           cases=cases, exact=True,
-           invalid=invalid, default_invalid=INVALID_SPARSE_SHAPES,
-           max_examples=max_examples)
-
-
-def check_binary_accuracy(fn, cases=None, max_examples=30, invalid=None):
-    """Compare with keras.metrics.binary_accuracy (exactly) on drawn inputs (or on the given Cases)."""
-    _check(fn, name="binary_accuracy", reference="keras.metrics.binary_accuracy",
-           references=_metric_references("binary_accuracy"), mistakes_fn=binary_accuracy_mistakes,
-           strategy=binary_accuracy_cases(), cases=cases, exact=True,
-           invalid=invalid, default_invalid=INVALID_BINARY_ACCURACY,
-           max_examples=max_examples)
+check_categorical_crossentropy = _exercise_check(
+    "categorical_crossentropy", strategy=categorical_crossentropy_cases,
+    mistakes_fn=categorical_crossentropy_mistakes, default_invalid=INVALID_CATEGORICAL)
+check_sparse_categorical_crossentropy = _exercise_check(
+    "sparse_categorical_crossentropy", strategy=sparse_categorical_crossentropy_cases,
+    mistakes_fn=sparse_categorical_crossentropy_mistakes, default_invalid=INVALID_SPARSE)
+check_binary_crossentropy = _exercise_check(
+    "binary_crossentropy", strategy=binary_crossentropy_cases, mistakes_fn=binary_crossentropy_mistakes,
+    default_invalid=INVALID_BINARY)
+check_mean_squared_error = _exercise_check(
+    "mean_squared_error", strategy=regression_cases, mistakes_fn=mean_squared_error_mistakes,
+    default_invalid=INVALID_REGRESSION, error_hint=rank_rule_hint)
+check_mean_absolute_error = _exercise_check(
+    "mean_absolute_error", strategy=regression_cases, mistakes_fn=mean_absolute_error_mistakes,
+    default_invalid=INVALID_REGRESSION, error_hint=rank_rule_hint)
+check_categorical_accuracy = _exercise_check(
+    "categorical_accuracy", strategy=categorical_accuracy_cases, mistakes_fn=categorical_accuracy_mistakes,
+    default_invalid=INVALID_CATEGORICAL, metric=True)
+check_sparse_categorical_accuracy = _exercise_check(
+    "sparse_categorical_accuracy", strategy=sparse_categorical_accuracy_cases,
+    mistakes_fn=sparse_categorical_accuracy_mistakes, default_invalid=INVALID_SPARSE_SHAPES, metric=True)
+check_binary_accuracy = _exercise_check(
+    "binary_accuracy", strategy=binary_accuracy_cases, mistakes_fn=binary_accuracy_mistakes,
+    default_invalid=INVALID_BINARY_ACCURACY, metric=True)
