@@ -79,7 +79,8 @@ def _with_number_result(fn, name, whole=False):
         number = as_number(result, name)
         if whole and np.asarray(result).dtype.kind not in "iu":
             raise CheckFailed(f"{describe_call(name, args, kwargs)} returned {number!r}, a float; a count is a "
-                              "whole number: return an int (Keras's count_params() returns one).", exercise=name)
+                              "whole number: return an int (Keras's count_params() returns one).", exercise=name,
+                              kind="wrong_type")
         return np.asarray(number)
 
     wrapped.__name__ = name

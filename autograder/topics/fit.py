@@ -318,9 +318,11 @@ def make_optimizer(spec):
 
 def _as_list_of_arrays(result, name, count):
     if not isinstance(result, (list, tuple)):
-        raise CheckFailed(f"`{name}` should return a list of {count} arrays; it returned {type(result).__name__}.")
+        raise CheckFailed(f"`{name}` should return a list of {count} arrays; it returned {type(result).__name__}.",
+                          kind="wrong_type")
     if len(result) != count:
-        raise CheckFailed(f"`{name}` should return a list of {count} arrays (one per weight); got {len(result)}.")
+        raise CheckFailed(f"`{name}` should return a list of {count} arrays (one per weight); got {len(result)}.",
+                          kind="wrong_shape")
     return [as_array(r, name) for r in result]
 
 
@@ -391,7 +393,7 @@ def check_split_validation(split_validation, cases=None, max_examples=25):
     def run_one(case):
         result = call_student(split_validation, *case.args, name=name, **case.kwargs)
         if not isinstance(result, (tuple, list)) or len(result) != 4:
-            raise CheckFailed(f"`{name}` should return a tuple (x_train, y_train, x_val, y_val).")
+            raise CheckFailed(f"`{name}` should return a tuple (x_train, y_train, x_val, y_val).", kind="wrong_type")
         got = [as_array(r, name) for r in result]
         expected = keras_split_validation(*case.args, **case.kwargs)
         call = describe_call(name, case.args, case.kwargs)
@@ -445,7 +447,8 @@ def _check_batches(batch_indices, case):
     call = describe_call(name, case.args, case.kwargs)
     result = call_student(batch_indices, *case.args, name=name, **case.kwargs)
     if not isinstance(result, (list, tuple)):
-        raise CheckFailed(f"{call} should return a list of index arrays; got {type(result).__name__}.")
+        raise CheckFailed(f"{call} should return a list of index arrays; got {type(result).__name__}.",
+                          kind="wrong_type")
     got = [as_array(r, name) for r in result]
     expected = keras_batch_sizes(n, batch_size)
     if len(got) != len(expected):
@@ -453,10 +456,10 @@ def _check_batches(batch_indices, case):
         if len(got) == n // batch_size:
             hint = " You dropped the last, partial batch; Keras keeps it (it is just smaller)."
         raise CheckFailed(f"{call}: Keras makes {len(expected)} batches (sizes {[len(e) for e in expected]}), "
-                          f"you made {len(got)}.{hint}")
+                          f"you made {len(got)}.{hint}", kind="wrong_shape")
     for i, (g, e) in enumerate(zip(got, expected)):
         if g.dtype.kind not in "iu":
-            raise CheckFailed(f"{call}: batch {i} has dtype {g.dtype}; indices must be integers.")
+            raise CheckFailed(f"{call}: batch {i} has dtype {g.dtype}; indices must be integers.", kind="wrong_type")
         compare_arrays(g, e, what=f"{call}, batch {i}", exact=True)
 
 
@@ -467,12 +470,13 @@ def _shuffled_batches(batch_indices, n, batch_size, rng, call):
     kwargs = {"batch_size": batch_size, "shuffle": True} | ({} if rng is None else {"rng": rng})
     result = call_student(batch_indices, n, name=name, **kwargs)
     if not isinstance(result, (list, tuple)):
-        raise CheckFailed(f"{call} should return a list of index arrays; got {type(result).__name__}.")
+        raise CheckFailed(f"{call} should return a list of index arrays; got {type(result).__name__}.",
+                          kind="wrong_type")
     got = [as_array(r, name) for r in result]
     sizes = [len(e) for e in keras_batch_sizes(n, batch_size)]
     if [len(g) for g in got] != sizes:
         raise CheckFailed(f"{call}: with shuffle=True the batch sizes must still be {sizes} (as in Keras); "
-                          f"you gave {[len(g) for g in got]}.")
+                          f"you gave {[len(g) for g in got]}.", kind="wrong_shape")
     flat = np.concatenate(got) if got else np.zeros(0, dtype=np.int64)
     if not np.array_equal(np.sort(flat), np.arange(n)):
         raise CheckFailed(f"{call}: every index 0..{n - 1} must appear exactly once in one epoch.")
@@ -563,7 +567,7 @@ def _float32_result(fn, name):
         result = as_array(fn(*args, **kwargs), name)
         if result.dtype.kind == "f" and result.dtype != np.float32:
             raise CheckFailed(f"{describe_call(name, args, kwargs)}: returned dtype {result.dtype}; the sample "
-                              "weights must be float32, as Keras makes them.")
+                              "weights must be float32, as Keras makes them.", kind="wrong_type")
         return result
 
     student.__name__ = name
@@ -826,28 +830,30 @@ def _check_fit_case(fit, case):
     call = describe_call(name, case.args, case.kwargs)
     result = call_student(fit, *case.args, name=name, **case.kwargs)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailed(f"{call} should return (new_weights, history_dict).")
+        raise CheckFailed(f"{call} should return (new_weights, history_dict).", kind="wrong_type")
     got_weights = _as_list_of_arrays(result[0], name, len(weights))
     history = result[1]
     if not isinstance(history, dict):
-        raise CheckFailed(f"{call}: the second result should be a dict like Keras's history.history.")
+        raise CheckFailed(f"{call}: the second result should be a dict like Keras's history.history.",
+                          kind="wrong_type")
     expected_weights, expected_history = keras_fit(*case.args, **case.kwargs)
     names = _weight_names(len(weights))
     for i, (g, e) in enumerate(zip(got_weights, expected_weights)):
         try:
             compare_arrays(g, e, what=f"{call}, final {names[i]}", rtol=FIT_RTOL)
         except CheckFailed as failure:
-            raise CheckFailed(f"{failure}\n  Hint: your updates differ from Keras's. Each batch's gradient is that of "
-                              "sum(L_i * w_i) / n_b plus the penalty (sample/class weights scale the rows of the "
-                              "logit gradient); take one optimizer step per batch with ONE optimizer for the whole "
-                              "run; run epochs initial_epoch .. epochs-1 on the training rows only.") from None
+            raise failure.restated(f"{failure}\n  Hint: your updates differ from Keras's. Each batch's gradient is "
+                                   "that of sum(L_i * w_i) / n_b plus the penalty (sample/class weights scale the rows "
+                                   "of the logit gradient); take one optimizer step per batch with ONE optimizer for "
+                                   "the whole run; run epochs initial_epoch .. epochs-1 on the training rows only."
+                                   ) from None
     if sorted(history) != sorted(expected_history):
         raise CheckFailed(f"{call}: history keys should be {sorted(expected_history)}; got {sorted(history)}.")
     for key in expected_history:
         values = history[key]
         if not isinstance(values, (list, tuple)) or len(values) != len(expected_history[key]):
             raise CheckFailed(f"{call}: history[{key!r}] should be a list of {len(expected_history[key])} numbers "
-                              "(one per epoch run).")
+                              "(one per epoch run).", kind="wrong_type")
         for epoch, (g, e) in enumerate(zip(values, expected_history[key])):
             g = as_number(g, name)
             if not abs(g - e) <= FIT_RTOL * abs(e) + 1e-7:  # 1e-7: accuracy/loss values near 0

@@ -304,9 +304,9 @@ def _dropout_out(dropout, x, rate, training, rng, name="dropout"):
     out = as_array(call_student(dropout, x, rate, training, name=name, **kwargs), name)
     if out.shape != x.shape:
         raise CheckFailed(f"dropout(x of shape {x.shape}, rate={rate}, training={training}) returned shape "
-                          f"{out.shape}; it must keep the shape of x.")
+                          f"{out.shape}; it must keep the shape of x.", kind="wrong_shape")
     if out.dtype.kind != "f":
-        raise CheckFailed(f"dropout returned dtype {out.dtype}; it must return floats.")
+        raise CheckFailed(f"dropout returned dtype {out.dtype}; it must return floats.", kind="wrong_type")
     return out
 
 
@@ -474,13 +474,13 @@ def _returning_epochs(fn):
         result = fn(*args, **kwargs)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise CheckFailed("`early_stopping_epoch` should return a tuple (stop_epoch, weights_epoch), "
-                              f"got {result!r}.")
+                              f"got {result!r}.", kind="wrong_type")
         epochs = []
         for v in result:
             number = as_number(v, "early_stopping_epoch")
             if not isinstance(v, (int, np.integer)):
                 raise CheckFailed(f"`early_stopping_epoch` returned {result!r}; both entries are epoch indices, so "
-                                  f"return ints (e.g. int({number:g})), not {type(v).__name__}.")
+                                  f"return ints (e.g. int({number:g})), not {type(v).__name__}.", kind="wrong_type")
             epochs.append(int(number))
         return np.array(epochs)
     return wrapped

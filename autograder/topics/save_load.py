@@ -235,7 +235,8 @@ def _plain_json(value, what):
     try:
         return json.dumps(value, sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as error:
-        raise CheckFailed(f"{what} is not plain JSON data (dicts, lists, strings, numbers): {error}") from None
+        raise CheckFailed(f"{what} is not plain JSON data (dicts, lists, strings, numbers): {error}",
+                          kind="wrong_type") from None
 
 
 def _read_hint(error):
@@ -251,7 +252,8 @@ def _read_hint(error):
 def _not_array(value, what):
     hint = " Read a dataset's values with dataset[()] while the file is still open." if type(
         value).__module__.startswith("h5py") else ""
-    raise CheckFailed(f"{what} should hold NumPy arrays, but one element is a {type_name(value)}.{hint}")
+    raise CheckFailed(f"{what} should hold NumPy arrays, but one element is a {type_name(value)}.{hint}",
+                      kind="wrong_type")
 
 
 def _same_list(a, b):
@@ -265,7 +267,7 @@ def compare_weight_lists(got, expected, *, what, mistakes=()):
         mistakes: (description, list of arrays) pairs; a list equal to one of them is named in the message.
     """
     if type(got) not in (list, tuple):
-        raise CheckFailed(f"{what} should be a list of NumPy arrays, but it is a {type_name(got)}.")
+        raise CheckFailed(f"{what} should be a list of NumPy arrays, but it is a {type_name(got)}.", kind="wrong_type")
     if all(type(w) is np.ndarray or (isinstance(w, np.generic) and type(w).__module__ == "numpy") for w in got):
         plain = [np.asarray(w) for w in got]  # NumPy scalars too: h5py reads a 0-d dataset as one
         for description, wrong in mistakes:
@@ -275,7 +277,7 @@ def compare_weight_lists(got, expected, *, what, mistakes=()):
     if len(got) != len(expected):
         shapes = ", ".join(str(e.shape) for e in expected)
         raise CheckFailed(f"{what}: expected {len(expected)} arrays (in model.get_weights() order: {shapes}), "
-                          f"got {len(got)} (shapes {', '.join(str(g.shape) for g in got)}).")
+                          f"got {len(got)} (shapes {', '.join(str(g.shape) for g in got)}).", kind="wrong_shape")
     for i, (g, e) in enumerate(zip(got, expected)):
         compare_arrays(g, e, what=f"{what}[{i}]", exact=True)
 
@@ -295,12 +297,12 @@ def _check_read_once(fn, folder, index, case):
     call = f"read_keras_file(path) on a .keras file of {model}"
     if type(result) not in (tuple, list) or len(result) != 2:
         raise CheckFailed(f"{call} should return a pair (config_dict, weights_list), but returned "
-                          f"{describe_value(result)}.")
+                          f"{describe_value(result)}.", kind="wrong_type")
     config, weights = result
     expected_config = _file_config(path)
     if not isinstance(config, dict):
         raise CheckFailed(f"{call}: config_dict should be a dict (json.loads of config.json), but it is a "
-                          f"{type_name(config)}.")
+                          f"{type_name(config)}.", kind="wrong_type")
     if _plain_json(config, f"{call}: config_dict") != json.dumps(expected_config, sort_keys=True):
         if _plain_json(config, "config_dict") == json.dumps(expected_config["config"], sort_keys=True):
             raise CheckFailed(f"{call}: config_dict is config.json's inner 'config'; return the whole parsed "
@@ -594,11 +596,12 @@ def _model_from_student_json(text, call):
     keras = keras_reference.keras()
     if type(text) is not str:
         hint = " Return json.dumps(...) of your dict." if isinstance(text, dict) else ""
-        raise CheckFailed(f"{call} should return a JSON string, but returned a {type_name(text)}.{hint}")
+        raise CheckFailed(f"{call} should return a JSON string, but returned a {type_name(text)}.{hint}",
+                          kind="wrong_type")
     try:
         parsed = json.loads(text)
     except ValueError as error:
-        raise CheckFailed(f"{call} returned text that is not valid JSON: {error}") from None
+        raise CheckFailed(f"{call} returned text that is not valid JSON: {error}", kind="wrong_type") from None
     try:
         with capture_keras_messages():
             model = keras.models.model_from_json(text)
@@ -622,11 +625,11 @@ def _compare_models(model, input_dim, reference_layers, call):
         raise CheckFailed(f"{call}: the model Keras builds from your JSON has no input shape. Start `layers` "
                           'with an InputLayer whose config is {"batch_shape": [null, input_dim]}.') from None
     if input_shape != (None, input_dim):
-        raise CheckFailed(f"{call}: input shape {input_shape}, expected {(None, input_dim)}.")
+        raise CheckFailed(f"{call}: input shape {input_shape}, expected {(None, input_dim)}.", kind="wrong_shape")
     got_layers = model.layers
     if len(got_layers) != len(reference_layers):
         raise CheckFailed(f"{call}: the model has {len(got_layers)} layers after the input, expected "
-                          f"{len(reference_layers)}.")
+                          f"{len(reference_layers)}.", kind="wrong_shape")
     got_units = [getattr(layer, "units", None) for layer in got_layers]
     expected_units = [layer.units for layer in reference_layers]
     for i, (got, expected) in enumerate(zip(got_layers, reference_layers)):
@@ -635,7 +638,7 @@ def _compare_models(model, input_dim, reference_layers, call):
             raise CheckFailed(f"{where} is a {type(got).__name__}, expected Dense.")
         if got.units != expected.units:
             hint = " The layers are in reverse order." if got_units == expected_units[::-1] else ""
-            raise CheckFailed(f"{where} has {got.units} units, expected {expected.units}.{hint}")
+            raise CheckFailed(f"{where} has {got.units} units, expected {expected.units}.{hint}", kind="wrong_shape")
         if _activation_name(got) != _activation_name(expected):
             raise CheckFailed(f"{where} has activation {_activation_name(got)!r}, expected "
                               f"{_activation_name(expected)!r}.")
@@ -786,7 +789,7 @@ def _check_float32(path, dims, call):
             if f[name].dtype != np.float32:
                 raise CheckFailed(f"{call}: {name} is stored as {f[name].dtype}; store every dataset as float32 "
                                   "(.astype(np.float32)), the dtype of the model's weights and what "
-                                  "model.save_weights writes.")
+                                  "model.save_weights writes.", kind="wrong_type")
 
 
 def _check_write_once(fn, folder, case, index):

@@ -435,8 +435,8 @@ def compare_sgd(fn, learning_rate, decay, momentum, nesterov):
     except CheckFailed as failure:
         if (isinstance(failure.__cause__, ValueError) and "momentum" in str(failure.__cause__)
                 and not isinstance(momentum, float)):
-            raise CheckFailed(f"{failure}\n  Hint: Keras's SGD accepts momentum only as a Python float; "
-                              "pass momentum=float(momentum).") from failure.__cause__
+            raise failure.restated(f"{failure}\n  Hint: Keras's SGD accepts momentum only as a Python float; "
+                                   "pass momentum=float(momentum).") from failure.__cause__
         raise
     reference = reference_sgd(*args)
     _check_sgd_settings(optimizer, reference, call)
