@@ -82,6 +82,29 @@ def test_grade_class_gradebook_equals_sequential_nbgrader(bench):
         benchmark.read_grades_csv(base / "grade_class" / "grades.csv")
 
 
+def test_the_class_report_of_the_synthetic_class_shows_what_each_student_handed_in(bench):
+    """The class report of the benchmark's class, graded by grade_class: the correct notebook fails nothing; the
+    registered wrong answer fails exactly the cells it loses, under exactly its named mistakes; the notebook with
+    a syntax error fails only with records of what its broken cell does (raised), never a bare error."""
+    from autograder.class_grading.report import build_tables, failures_by_student, read_course
+    from wrong_answers import WRONG_ANSWERS
+
+    root = bench[0] / "grade_class"
+    handed_in = json.loads((root / benchmark.CLASS_FILE).read_text())
+    failed = failures_by_student(build_tables(read_course(root, [ASSIGNMENT]))["assignments"][0])
+    assert sorted(entry["kind"] for entry in handed_in) == ["correct", "syntax error", "wrong answer"]
+    for entry in handed_in:
+        lost = failed.get(entry["student"], {})
+        if entry["kind"] == "correct":
+            assert lost == {}
+        elif entry["kind"] == "wrong answer":
+            wrong = next(w for w in WRONG_ANSWERS[ASSIGNMENT] if w.student == entry["wrong_answer"])
+            assert set(lost) == set(wrong.loses)
+            assert {mistake for _, mistake in lost.values() if mistake} == set(wrong.mistakes)
+        else:
+            assert lost and {kind for kind, _ in lost.values()} == {"raised"}, lost
+
+
 def test_the_synthetic_class_mixes_right_wrong_and_broken_submissions():
     assert {"correct", "wrong answer", "syntax error", "raises", "missing function", "blank"} <= set(benchmark.KINDS)
     assert benchmark.KINDS[:3] == ["correct", "wrong answer", "syntax error"]  # what a 3-student class gets

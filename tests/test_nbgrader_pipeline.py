@@ -177,20 +177,30 @@ def test_export_writes_one_row_per_student_and_assignment(course):
 
 def test_the_class_report_shows_each_wrong_answer_where_it_fails(course):
     """The class report over this course: every wrong answer's student is behind a failure in exactly the cells
-    it loses, each a check's own record (not a bare error); the solved student is behind none."""
-    from autograder.class_grading.report import build_tables, read_course
+    it loses, each a check's own record (not a bare error), and behind exactly its named mistakes; each named
+    mistake lists exactly the students whose wrong answer makes it; the solved student is behind none."""
+    from autograder.class_grading.report import build_tables, failures_by_student, read_course
 
     tables = {t["assignment"]: t for t in build_tables(read_course(course, ASSIGNMENTS))["assignments"]}
+    wrong_cells, wrong_mistakes, wrong_makers = [], [], []
     for assignment in ASSIGNMENTS:
-        failing = {}  # {student: {grade_id: kind}}
-        for row in tables[assignment]["checks"]:
-            for kind, behind in row["kinds"].items():
-                for student in behind["students"]:
-                    failing.setdefault(student, {})[row["check"]] = kind
-        assert "solved" not in failing
+        failed = failures_by_student(tables[assignment])
+        assert "solved" not in failed
         for wrong in WRONG_ANSWERS.get(assignment, []):
-            assert set(failing.get(wrong.student, {})) == set(wrong.loses), (assignment, wrong.student)
-            assert "error" not in failing[wrong.student].values(), (assignment, wrong.student, failing[wrong.student])
-    if "01_to_categorical" in tables:
-        named = {m["mistake"]: m["students"] for m in tables["01_to_categorical"]["mistakes"] if m["mistake"]}
-        assert "num-classes-is-max" in named["num-classes-is-max-y-instead-of-max"]
+            lost = failed.get(wrong.student, {})
+            if set(lost) != set(wrong.loses) or "error" in {kind for kind, _ in lost.values()}:
+                wrong_cells.append((assignment, wrong.student, lost))
+            named = {mistake for _, mistake in lost.values() if mistake}
+            if named != set(wrong.mistakes):
+                wrong_mistakes.append((assignment, wrong.student, sorted(named)))
+        behind = {}  # {mistake id: students behind it in any check}
+        for row in tables[assignment]["mistakes"]:
+            if row["mistake"]:
+                behind.setdefault(row["mistake"], set()).update(row["students"])
+        for mistake, students in behind.items():
+            makers = {w.student for w in WRONG_ANSWERS.get(assignment, []) if mistake in w.mistakes}
+            if students != makers:
+                wrong_makers.append((assignment, mistake, sorted(students), sorted(makers)))
+    assert wrong_cells == [], "wrong answers whose failed cells (or their kinds) are not as registered"
+    assert wrong_mistakes == [], "wrong answers whose named mistakes are not their `mistakes`"
+    assert wrong_makers == [], "named mistakes whose students are not the wrong answers that make them"

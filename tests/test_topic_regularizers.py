@@ -121,8 +121,25 @@ class TestDropout:
             out = dropout(x, rate, training, rng)
             return out * (1 - rate) if training else out
 
-        with pytest.raises(CheckFailed, match="do not scale the kept units"):
+        with pytest.raises(CheckFailed, match="do not scale the kept units") as failed:
             topic.check_dropout(not_rescaled)
+        assert failed.value.mistake is topic.DROPOUT_NOT_SCALED
+
+    def test_dropout_names_the_rate_taken_as_keep_probability_and_the_scale_by_rate(self):
+        def keeps_rate(x, rate, training=True, rng=None):
+            if not training or rate == 0:
+                return x
+            keep = (rng or np.random.default_rng()).random(x.shape) < rate
+            return np.where(keep, x / (1 - rate), 0.0)
+
+        def scaled_by_rate(x, rate, training=True, rng=None):
+            return dropout(x, rate, training, rng) * (1 - rate) / rate if training and rate else x
+
+        for answer, mistake in ((keeps_rate, topic.DROPOUT_RATE_KEPT), (scaled_by_rate, topic.DROPOUT_SCALED_BY_RATE)):
+            with pytest.raises(CheckFailed) as failed:
+                topic.check_dropout(answer)
+            assert failed.value.mistake is mistake, str(failed.value)
+            assert f"Hint: it looks as if {mistake.description}." in str(failed.value)
 
     def test_dropout_that_changes_x_in_place_fails(self):
         def in_place(x, rate, training=True, rng=None):

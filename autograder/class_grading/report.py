@@ -259,6 +259,16 @@ def assignment_tables(name, assignment, students):
         "exercises": exercise_names, "heatmap": heat, "timing": timing}
 
 
+def failures_by_student(table):
+    """{student: {check: (kind of failure, named mistake's id or None)}}: every failed check of each student of
+    one assignment's tables (`assignment_tables`), read back from its mistakes table."""
+    failed = defaultdict(dict)
+    for row in table["mistakes"]:
+        for student in row["students"]:
+            failed[student][row["check"]] = (row["kind"], row["mistake"])
+    return dict(failed)
+
+
 def build_tables(data):
     """{"students": [...], "assignments": [tables of each assignment]} from `read_course`'s data."""
     return {"students": data["students"],

@@ -80,16 +80,17 @@ def _answer_cells(nb):
 
 
 def make_submission(kind, number, solved, release, wrong_answers):
-    """The notebook a student of this `kind` hands in; `number` picks which answer is broken or wrong."""
+    """(notebook, WrongAnswer or None): the notebook a student of this `kind` hands in, and the registered wrong
+    answer it holds; `number` picks which answer is broken or wrong."""
     if kind == "correct":
-        return nbformat.from_dict(solved)
+        return nbformat.from_dict(solved), None
     if kind == "blank":
-        return nbformat.from_dict(release)
+        return nbformat.from_dict(release), None
     if kind == "wrong answer":
         for offset in range(len(wrong_answers)):
             wrong = wrong_answers[(number + offset) % len(wrong_answers)]
             try:
-                return replace_in_answer(solved, wrong.answer, wrong.old, wrong.new)
+                return replace_in_answer(solved, wrong.answer, wrong.old, wrong.new), wrong
             except (KeyError, ValueError):  # the solution has changed under the wrong answer: try another
                 continue
         kind = "raises"
@@ -104,16 +105,20 @@ def make_submission(kind, number, solved, release, wrong_answers):
         cell.source += f"\n\n\ndef {name}(*args, **kwargs):\n    raise RuntimeError('my code crashes')\n"
     else:
         raise ValueError(f"unknown kind {kind!r}")
-    return nb
+    return nb, None
+
+
+CLASS_FILE = "class.json"  # in the course root: who handed in what, for tests of what grading makes of it
 
 
 def build_class(root, names, students):
     """A course in `root` with `names` generated and one submission per student and assignment; returns
-    {(student, assignment): kind}."""
+    {(student, assignment): kind} and writes CLASS_FILE: a list of {student, assignment, kind, wrong_answer}
+    (the registered wrong answer's name, or null)."""
     make_course(root)
     generate_assignments(root, names)
     wrong = _wrong_answers()
-    kinds = {}
+    kinds, handed_in = {}, []
     for a_index, name in enumerate(names):
         release = nbformat.read(root / "release" / name / f"{name}.ipynb", as_version=4)
         source = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
@@ -121,11 +126,14 @@ def build_class(root, names, students):
         for s_index in range(students):
             student = f"student{s_index + 1:02d}"
             kind = KINDS[(s_index + a_index) % len(KINDS)]
-            nb = make_submission(kind, s_index, solved, release, wrong.get(name, []))
+            nb, wrong_answer = make_submission(kind, s_index, solved, release, wrong.get(name, []))
             folder = root / "submitted" / student / name
             folder.mkdir(parents=True)
             nbformat.write(nb, folder / f"{name}.ipynb")
             kinds[(student, name)] = kind
+            handed_in.append({"student": student, "assignment": name, "kind": kind,
+                              "wrong_answer": wrong_answer.student if wrong_answer else None})
+    (Path(root) / CLASS_FILE).write_text(json.dumps(handed_in, indent=1))
     return kinds
 
 

@@ -310,6 +310,12 @@ def _dropout_out(dropout, x, rate, training, rng, name="dropout"):
     return out
 
 
+# Dropout's known mistakes (its output is random, so they are named by the statistics they leave).
+DROPOUT_RATE_KEPT = Mistake("you use rate as the probability of KEEPING a unit (Keras drops a fraction rate)")
+DROPOUT_SCALED_BY_RATE = Mistake("you divide the kept units by rate instead of by the keep probability 1 - rate")
+DROPOUT_NOT_SCALED = Mistake("you do not scale the kept units (inverted dropout divides them by 1 - rate)")
+
+
 def _dropout_statistics(x, out, rate, who):
     """Check the inverted-dropout rule on one output; return (fraction dropped, scale of the kept units)."""
     nonzero = x != 0
@@ -318,21 +324,22 @@ def _dropout_statistics(x, out, rate, who):
     if not np.allclose(out[kept], expected, rtol=RTOL, atol=0):
         i = int(np.argmax(np.abs(out[kept] - expected) / np.abs(expected)))
         factor = float(out[kept][i] / x[kept][i])
-        hint = (" That is 1/rate: divide by the keep probability 1 - rate." if np.isclose(factor, 1 / rate)
-                else " You do not scale the kept units: inverted dropout divides them by 1 - rate."
-                if np.isclose(factor, 1.0) else "")
+        mistake = (DROPOUT_SCALED_BY_RATE if np.isclose(factor, 1 / rate)
+                   else DROPOUT_NOT_SCALED if np.isclose(factor, 1.0) else None)
+        hint = f"\n  Hint: it looks as if {mistake.description}." if mistake else ""
         raise CheckFailed(f"{who}, rate={rate}: a kept unit should be x / (1 - rate) = x * {1 / (1 - rate):.6g}, "
-                          f"but one is x * {factor:.6g}.{hint}")
+                          f"but one is x * {factor:.6g}.{hint}", mistake=mistake)
     if np.any(out[~nonzero] != 0):
         raise CheckFailed(f"{who}, rate={rate}: where x is 0 the output must be 0.")
     n = int(nonzero.sum())
     fraction = float(np.mean(out[nonzero] == 0))
     bound = SIGMAS * np.sqrt(rate * (1 - rate) / n)
     if abs(fraction - rate) > bound:
-        hint = " It looks as if you use rate as the probability of KEEPING a unit." if abs(
-            fraction - (1 - rate)) <= SIGMAS * np.sqrt(rate * (1 - rate) / n) else ""
+        mistake = DROPOUT_RATE_KEPT if abs(fraction - (1 - rate)) <= bound else None
+        hint = f"\n  Hint: it looks as if {mistake.description}." if mistake else ""
         raise CheckFailed(f"{who}, rate={rate}: {fraction:.4f} of {n} units were dropped; the fraction should be "
-                          f"rate = {rate} give or take {bound:.4f} ({SIGMAS:g} standard deviations).{hint}")
+                          f"rate = {rate} give or take {bound:.4f} ({SIGMAS:g} standard deviations).{hint}",
+                          mistake=mistake)
     return fraction
 
 

@@ -12,7 +12,8 @@ make, written as small edits of the instructor's solution (`old` must occur once
   students through the real nbgrader apps, and checks that exactly those cells score 0. Each one costs a full
   autograde run, so only a few per notebook have `loses`. To find a new one's cells, give it
   `loses=frozenset()` and run `KBH_ONLY=NN_x pytest tests/test_nbgrader_pipeline.py -k NAME`: the failure
-  lists them with what each cell showed.
+  lists them with what each cell showed. Its `mistakes` are found the same way: the class report test there
+  lists the named mistakes each wrong answer's records carry.
 """
 import importlib
 import pkgutil
@@ -27,6 +28,9 @@ class WrongAnswer:
     new: str  # ...replaced by this
     loses: frozenset = None  # for the pipeline test: grade_ids of the cells that score 0, every other keeps full marks
     rule: str = ""  # the id (in RULES) of the rule of the text it breaks
+    # With `loses`, for the class report: the ids (`Mistake.id`) of the named mistakes the records of its lost
+    # cells carry; empty when the checks name none (the report then counts it by its kind of failure only).
+    mistakes: frozenset = frozenset()
 
 
 @dataclass(frozen=True)

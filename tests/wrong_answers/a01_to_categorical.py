@@ -36,7 +36,8 @@ WRONG_ANSWERS = [
     # --- to_categorical ---
     WrongAnswer("num-classes-is-max", "to_categorical_answer",
                 "num_classes = int(labels.max()) + 1", "num_classes = int(labels.max())",
-                TO_CATEGORICAL, rule="to_categorical.infer_num_classes"),
+                TO_CATEGORICAL, rule="to_categorical.infer_num_classes",
+                mistakes=frozenset({"num-classes-is-max-y-instead-of-max"})),
     WrongAnswer("no-negative-check", "to_categorical_answer",
                 "if (labels < 0).any():", "if False:",
                 frozenset({"to_categorical_errors"}), rule="to_categorical.negative_label"),
@@ -89,7 +90,8 @@ WRONG_ANSWERS = [
     # --- from_categorical ---
     WrongAnswer("argmax-axis-0", "from_categorical_answer",
                 "np.argmax(scores, axis=-1)", "np.argmax(scores, axis=0)",
-                frozenset({"from_categorical_check", "from_categorical_hidden"}), rule="from_categorical.last_axis"),
+                frozenset({"from_categorical_check", "from_categorical_hidden"}), rule="from_categorical.last_axis",
+                mistakes=frozenset({"you-take-the-argmax-over-axis-0-the"})),
     WrongAnswer("rows-flattened", "from_categorical_answer",
                 "return np.argmax(scores, axis=-1)", "return np.argmax(scores.reshape(-1, scores.shape[-1]), axis=-1)",
                 rule="from_categorical.batch_shape"),

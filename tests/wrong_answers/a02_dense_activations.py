@@ -78,7 +78,8 @@ WRONG_ANSWERS = [
     # --- relu ---
     WrongAnswer("relu-greater-equal", "relu_answer",
                 "np.where(x > threshold, x, 0.0)", "np.where(x >= threshold, x, 0.0)",
-                frozenset({"relu_check", "relu_hidden"}), rule="relu.strict_threshold"),
+                frozenset({"relu_check", "relu_hidden"}), rule="relu.strict_threshold",
+                mistakes=frozenset({"you-keep-x-where-x-threshold-keras-keeps"})),
     WrongAnswer("relu-ignores-threshold", "relu_answer",
                 "np.where(x > threshold, x, 0.0)", "np.where(x > 0, x, 0.0)", rule="relu.threshold"),
     WrongAnswer("relu-no-clip", "relu_answer",
@@ -130,7 +131,8 @@ WRONG_ANSWERS = [
     # --- softmax ---
     WrongAnswer("softmax-no-max", "softmax_answer",
                 "shifted = x - x.max(axis=axis, keepdims=True)", "shifted = x",
-                frozenset({"softmax_check", "softmax_hidden", "predict_mlp_check"}), rule="softmax.max_shift"),
+                frozenset({"softmax_check", "softmax_hidden", "predict_mlp_check"}), rule="softmax.max_shift",
+                mistakes=frozenset({"you-compute-exp-x-without-subtracting-the-max"})),
     WrongAnswer("softmax-global-max", "softmax_answer",
                 "shifted = x - x.max(axis=axis, keepdims=True)", "shifted = x - x.max()", rule="softmax.slice_max"),
     WrongAnswer("softmax-last-axis-only", "softmax_answer", SOFTMAX_LAST_LINES,
@@ -152,7 +154,8 @@ WRONG_ANSWERS = [
                 "    axis = axis % x.ndim\n", rule="softmax.axis_out_of_range"),
     # --- dense ---
     WrongAnswer("dense-kernel-transposed", "dense_answer", "z = x @ kernel\n", "z = x @ kernel.T\n",
-                frozenset({"dense_check", "dense_hidden"}) | PREDICT_MLP, rule="dense.kernel_orientation"),
+                frozenset({"dense_check", "dense_hidden"}) | PREDICT_MLP, rule="dense.kernel_orientation",
+                mistakes=frozenset({"the-kernel-is-transposed-dense-computes-x-kernel"})),
     WrongAnswer("dense-activation-before-bias", "dense_answer",
                 "        z = z + bias\n    return activation(z)", "        return activation(z) + bias\n    return activation(z)",
                 rule="dense.bias_before_activation"),
@@ -200,7 +203,8 @@ WRONG_ANSWERS = [
     # --- predict_mlp ---
     WrongAnswer("predict-mlp-reversed-activations", "predict_mlp_answer",
                 "zip(kernels, biases, activations)", "zip(kernels, biases, activations[::-1])",
-                PREDICT_MLP, rule="predict_mlp.activation_per_layer"),
+                PREDICT_MLP, rule="predict_mlp.activation_per_layer",
+                mistakes=frozenset({"you-apply-the-activations-in-reverse-order", "you-leave-out-the-last-layer-s-activation"})),
     WrongAnswer("predict-mlp-first-activation-everywhere", "predict_mlp_answer",
                 "out = dense(out, kernel, bias, activation)", "out = dense(out, kernel, bias, activations[0])",
                 rule="predict_mlp.activation_per_layer"),

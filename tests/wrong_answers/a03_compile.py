@@ -245,7 +245,8 @@ WRONG_ANSWERS = [
     # --- binary_crossentropy
     WrongAnswer("bce-no-clipping", "binary_crossentropy_answer",
                 "p = np.clip(y_pred, 1e-7, 1 - 1e-7)", "p = y_pred",
-                _cells("binary_crossentropy"), rule="binary_crossentropy.clip"),
+                _cells("binary_crossentropy"), rule="binary_crossentropy.clip",
+                mistakes=frozenset({"you-do-not-clip-the-probabilities-to-1e"})),
     WrongAnswer("bce-sum-over-outputs", "binary_crossentropy_answer", "return np.mean(elementwise, axis=-1)",
                 "return np.sum(elementwise, axis=-1)", rule="binary_crossentropy.mean"),
     WrongAnswer("bce-mean-over-axis-1", "binary_crossentropy_answer", "return np.mean(elementwise, axis=-1)",
@@ -333,7 +334,8 @@ WRONG_ANSWERS = [
     # --- binary_accuracy
     WrongAnswer("bacc-greater-equal", "binary_accuracy_answer",
                 "return ((y_pred > threshold) == y_true)", "return ((y_pred >= threshold) == y_true)",
-                _cells("binary_accuracy"), rule="binary_accuracy.strict"),
+                _cells("binary_accuracy"), rule="binary_accuracy.strict",
+                mistakes=frozenset({"you-count-y-pred-threshold-as-1-keras"})),
     WrongAnswer("bacc-fixed-half", "binary_accuracy_answer", _BACC,
                 "return ((y_pred > 0.5) == y_true).astype(np.float32)", rule="binary_accuracy.threshold"),
     WrongAnswer("bacc-default-zero", "binary_accuracy_answer", "def binary_accuracy(y_true, y_pred, threshold=0.5):",
@@ -354,7 +356,8 @@ WRONG_ANSWERS = [
                 rule="sgd_step.plain"),
     WrongAnswer("sgd-momentum-sign", "sgd_step_answer", _SGD_VELOCITY,
                 "velocity = -momentum * velocity - learning_rate * grad",
-                _cells("sgd_step"), rule="sgd_step.momentum"),
+                _cells("sgd_step"), rule="sgd_step.momentum",
+                mistakes=frozenset({"the-momentum-term-has-the-wrong-sign-velocity"})),
     WrongAnswer("sgd-old-velocity", "sgd_step_answer",
                 "        new_param = param + velocity\n",
                 "        new_param = param + (np.zeros_like(param) if state is None else state)\n",
@@ -414,7 +417,8 @@ WRONG_ANSWERS = [
                 rule="optimizers.grad_shape"),
     # --- adam_step
     WrongAnswer("adam-no-bias-correction", "adam_step_answer", _ADAM_STEP_SIZE, "step_size = learning_rate",
-                _cells("adam_step"), rule="adam_step.bias_correction"),
+                _cells("adam_step"), rule="adam_step.bias_correction",
+                mistakes=frozenset({"there-is-no-bias-correction-lr-m-sqrt"})),
     WrongAnswer("adam-paper-epsilon", "adam_step_answer", _ADAM_RETURN,
                 "m_hat, v_hat = m / (1 - beta_1 ** t), v / (1 - beta_2 ** t)\n"
                 "    return param - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), (m, v, t)",
