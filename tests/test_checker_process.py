@@ -114,5 +114,61 @@ def test_a_setup_cell_that_always_fails_is_the_graders_fault(tmp_path, monkeypat
     monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
     job = graded_job(tmp_path)
     job["notebook"]["cells"][0]["source"] = "import no_such_module_here"
-    with pytest.raises(GraderFault, match="setup cell failed: ModuleNotFoundError"):
+    # the answer kernel runs the setup's imports first (its prelude), the checker all of it: either says so
+    with pytest.raises(GraderFault, match="ModuleNotFoundError: No module named 'no_such_module_here'"):
         grade(job, lambda message: None)
+
+
+def test_an_answer_kernel_that_imports_another_copy_of_the_package_is_the_graders_fault(tmp_path, monkeypatch):
+    """A second copy of `autograder` first on the answer kernel's path (as a second checkout whose venv points
+    at the first): not graded at the first attempt, with both folders named, instead of a timed-out connection
+    and zeros."""
+    import shutil
+    from autograder.grading import kernel_driver
+
+    monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
+    other = tmp_path / "other-checkout"
+    shutil.copytree(kernel_driver.PACKAGE_DIR, other / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("PYTHONPATH", str(other))
+    log = []
+    started = time.monotonic()
+    with pytest.raises(GraderFault, match="two copies") as fault:
+        grade(graded_job(tmp_path), log.append)
+    assert str(other / "autograder") in str(fault.value) and kernel_driver.PACKAGE_DIR in str(fault.value)
+    assert not any("attempt" in line for line in log) and time.monotonic() - started < 25
+
+
+def test_a_grader_fault_is_its_own_exit_code_with_the_reason(tmp_path, monkeypatch):
+    """What SplitExecute reads to leave the notebook ungraded (not zeros): GRADER_FAULT_EXIT and the reason."""
+    from autograder.grading.checker import grade_job
+    from autograder.grading.checker_process import GRADER_FAULT_EXIT
+
+    monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
+    job = graded_job(tmp_path)
+    job["notebook"]["cells"][0]["source"] = "import no_such_module_here"
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    code = grade_job(str(tmp_path / "job.json"), str(tmp_path / "result.json"), log=lambda message: None)
+    assert code == GRADER_FAULT_EXIT
+    assert "no_such_module_here" in json.loads((tmp_path / "result.json").read_text())["grader_fault"]
+
+
+@pytest.mark.parametrize("setup, check, reason", [
+    ("import no_such_module_here", "pass", "not graded: the answer kernel could not run"),
+    ("x = 1", "import os\nos._exit(1)", "not graded: the grader's checker failed 2 times"),
+])
+def test_split_execute_leaves_a_notebook_ungraded_when_grading_fails(tmp_path, monkeypatch, setup, check, reason):
+    """Through a real checker process: a grader fault, or a checker that dies twice on the notebook, is raised
+    (nbgrader then fails that notebook and records no score), not turned into zeros for cells never run."""
+    from nbformat import NotebookNode
+
+    from autograder.grading.preprocessors import SplitExecute
+
+    monkeypatch.setenv(sandbox.OPT_OUT_VARIABLE, "1")
+    job = graded_job(tmp_path)
+    job["notebook"]["cells"][0]["source"] = setup
+    job["notebook"]["cells"][2]["source"] = check
+    nb = nbformat.from_dict(job["notebook"])
+    resources = NotebookNode({"nbgrader": {"assignment": "01_to_categorical"}, "metadata": {"path": str(tmp_path)}})
+    with pytest.raises(GraderFault, match=reason):
+        SplitExecute()._run_checker(nb, resources)
+    CheckerProcess.shared(50).close(kill=True)

@@ -38,6 +38,7 @@ from autograder import topics
 from autograder.checks import folders
 from autograder.checks.errors import CheckFailed, grader_record, record_output, render_failure
 from autograder.grading.cells import SETUP_ID, error_output, grade_id, is_test_cell, setup_index, source_of
+from autograder.grading.checker_process import GRADER_FAULT_EXIT
 from autograder.grading.kernel_driver import AnswerKernel, AnswerKernelError, GraderFault
 from autograder.grading.remote import remotes_for
 
@@ -161,12 +162,18 @@ def _log_to_stderr(message):  # sys.__stderr__: the checks' own output is redire
 
 
 def grade_job(job_path, result_path, log=_log_to_stderr):
-    """Grade the job in `job_path` (JSON) and write {cell index: outputs} to `result_path`; 0, or 1 on failure."""
+    """Grade the job in `job_path` (JSON) and write {cell index: outputs} to `result_path`; 0, 1 on a failure,
+    or GRADER_FAULT_EXIT with {"grader_fault": reason} in `result_path` when grading itself failed."""
     with open(job_path) as file:
         job = json.load(file)
     try:
         results = grade(job, log)
-    except Exception:  # noqa: BLE001 (reported to SplitExecute, which fails the notebook's remaining cells)
+    except GraderFault as fault:
+        log(f"not graded: {fault}")
+        with open(result_path, "w") as file:
+            json.dump({"grader_fault": str(fault)}, file)
+        return GRADER_FAULT_EXIT
+    except Exception:  # noqa: BLE001 (reported to SplitExecute, which tries once more, then does not grade)
         log(traceback.format_exc())
         return 1
     with open(result_path, "w") as file:

@@ -16,6 +16,9 @@ import tempfile
 import time
 
 
+GRADER_FAULT_EXIT = 3  # the checker's reply for a GraderFault (grading itself failed); the reason is in the result
+
+
 class CheckerProcess:
     """`python -m autograder.grading.checker --serve`, kept for up to `notebooks` notebooks. Its stderr (the
     checker's log, the answer kernel's stderr) goes to a file; `grade` returns the part written during one

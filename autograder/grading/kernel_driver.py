@@ -24,8 +24,14 @@ from autograder.grading.cells import answer_kernel_cells, error_output, is_setup
 
 
 class GraderFault(RuntimeError):
-    """Grading itself failed, through no fault of the student's code: the notebook is not graded (its checks
-    are reported as not run), never scored as if the student's answers were wrong."""
+    """Grading itself failed, through no fault of the student's code: the notebook is not graded (nbgrader
+    reports it as failed, with this reason), never scored as if the student's answers were wrong."""
+
+
+# The folder of the `autograder` package the checker runs; the answer kernel must import the same one (a second
+# checkout whose environment's editable install points at the first would otherwise mix two versions).
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_MISMATCH = "KBH_PACKAGE_MISMATCH"
 
 
 class AnswerKernelError(BaseException):
@@ -109,6 +115,9 @@ class AnswerKernel:
             try:
                 self._start_kernel()
                 break
+            except GraderFault:  # certain at the first attempt: trying again changes nothing
+                self.stop(hung=True)
+                raise
             except (AnswerKernelError, Exception) as error:  # noqa: BLE001 (nbclient fails in many ways)
                 self.log(f"the answer kernel did not start (attempt {attempt} of {self.START_ATTEMPTS}): {error}")
                 self.stop(hung=True)
@@ -137,8 +146,24 @@ class AnswerKernel:
         self.client.start_new_kernel(cwd=self.job["workdir"])
         self.client.start_new_kernel_client()
         self.exchange = self._make_exchange()
-        self._run(self.prelude(), None)
+        self._check_prelude(self._run(self.prelude(), None))
         self.channel = self._accept()
+
+    @staticmethod
+    def _check_prelude(outputs):
+        """The prelude runs before any student code, so an error in it is the grader's, and certain (trying
+        again changes nothing): GraderFault, e.g. another copy of the package, or a setup import the answer
+        kernel's environment lacks."""
+        error = next((o for o in outputs if o.get("output_type") == "error"), None)
+        if error is None:
+            return
+        if str(error.get("evalue", "")).startswith(_MISMATCH):
+            found = str(error["evalue"])[len(_MISMATCH):].strip()
+            raise GraderFault(f"the answer kernel imports the autograder package from {found}, but the checker "
+                              f"runs the one in {PACKAGE_DIR}: two copies of the course's package. Install this "
+                              "checkout's (`pip install -e .` in its folder) into the environment that grades.")
+        raise GraderFault(f"the answer kernel could not run the grader's first cell (its connection and the setup "
+                          f"cell's imports): {error.get('ename')}: {str(error.get('evalue', ''))[:300]}")
 
     def _run_answers(self):
         for index in self.cell_indices:
@@ -210,6 +235,8 @@ class AnswerKernel:
         setup = source_of(next((c for c in self.nb["cells"] if is_setup_cell(c)), {"source": ""}))
         channel = os.path.join(os.path.basename(self.exchange), self.CHANNEL)  # (the kernel's working folder holds it)
         lines = ["import os as _kbh_os", f"_kbh_os.environ['KBH_EXCHANGE'] = {self.exchange!r}",
+                 "_kbh_found = _kbh_os.path.dirname(_kbh_os.path.abspath(__import__('autograder').__file__))",
+                 f"if _kbh_found != {PACKAGE_DIR!r}: raise ImportError({_MISMATCH!r} + ' ' + _kbh_found)",
                  f"__import__('autograder.grading.answer_kernel', fromlist=['connect']).connect({channel!r})"]
         if self.keras_answers:
             lines.append("_kbh_os.environ['KBH_KERAS_ANSWERS'] = '1'")

@@ -12,7 +12,8 @@ from traitlets import Bool, Enum, Integer
 from autograder.checks.errors import RECORD_MIME, grader_record, record_output, split_grade_id
 from autograder.grading.cells import (cell_is_graded, error_output, grade_id, has_hidden_tests, is_demo_cell,
                                       nbgrader_meta)
-from autograder.grading.checker_process import CheckerProcess
+from autograder.grading.checker_process import GRADER_FAULT_EXIT, CheckerProcess
+from autograder.grading.kernel_driver import GraderFault
 
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
 
@@ -289,8 +290,11 @@ class SplitExecute(NbGraderPreprocessor):
 
     * The sandbox is checked before the first notebook; if it cannot be built, grading stops (SystemExit),
       unless the instructor opted out with KBH_UNSANDBOXED=1.
-    * A checker that fails or runs past `notebook_timeout` fails the cells it did not report (`NotRun`), so the
-      notebook keeps the points reported before; the batch goes on, with a fresh checker process.
+    * A notebook that runs past `notebook_timeout` fails the cells it did not report (`NotRun`): the student's
+      code was too slow. When grading itself fails (the answer kernel never comes up, the answer kernel imports
+      another copy of this package, the checks' setup fails, the checker dies twice on the notebook) the notebook
+      is not graded: GraderFault, which nbgrader reports as a failed notebook with the reason, and no score.
+      Either way the batch goes on, with a fresh checker process.
     * One checker process grades up to `checker_notebooks` notebooks in a row (TensorFlow is imported once, not
       once per notebook: seconds each); between two it drops the checks' caches and Keras's state
       (`autograder.grading.checker.reset_checker`). 1 starts a fresh process for every notebook.
@@ -335,19 +339,33 @@ class SplitExecute(NbGraderPreprocessor):
             "max_restarts": self.max_restarts, "max_output_bytes": self.max_output_bytes,
         }
 
+    CHECKER_ATTEMPTS = 2
+
     def _run_checker(self, nb, resources):
-        """({cell index as str: outputs}, None or why some cells have no outputs)."""
+        """({cell index as str: outputs}, None or why some cells have no outputs: the notebook ran out of time).
+
+        Raises GraderFault when grading itself failed (the answer kernel never came up, another copy of the
+        package, the checks' setup), or when the checker died twice on this notebook: nbgrader then reports
+        the notebook as failed with the reason and records no score for it, instead of zeros for cells that
+        never ran."""
         with tempfile.TemporaryDirectory(prefix="kbh-checker-") as folder:
             job_path, result_path = os.path.join(folder, "job.json"), os.path.join(folder, "result.json")
             with open(job_path, "w") as file:
                 json.dump(self._job(nb, resources), file)
-            code, log = CheckerProcess.shared(self.checker_notebooks).grade(job_path, result_path,
-                                                                            self.notebook_timeout)
-            for line in log.splitlines()[-200:]:
-                self.log.info("%s", line)
-            if code is None:
-                return {}, f"the notebook ran out of time ({self.notebook_timeout} s)"
-            if code != 0 or not os.path.exists(result_path):
-                return {}, f"the grader's checker failed (exit code {code}); see the grader's log"
-            with open(result_path) as file:
-                return json.load(file), None
+            for attempt in range(1, self.CHECKER_ATTEMPTS + 1):
+                code, log = CheckerProcess.shared(self.checker_notebooks).grade(job_path, result_path,
+                                                                                self.notebook_timeout)
+                for line in log.splitlines()[-200:]:
+                    self.log.info("%s", line)
+                if code is None:
+                    return {}, f"the notebook ran out of time ({self.notebook_timeout} s)"
+                if code == GRADER_FAULT_EXIT:
+                    with open(result_path) as file:
+                        raise GraderFault(f"not graded: {json.load(file)['grader_fault']}")
+                if code == 0 and os.path.exists(result_path):
+                    with open(result_path) as file:
+                        return json.load(file), None
+                self.log.warning("the grader's checker failed (exit code %s), attempt %d of %d", code, attempt,
+                                 self.CHECKER_ATTEMPTS)
+            raise GraderFault(f"not graded: the grader's checker failed {self.CHECKER_ATTEMPTS} times on this "
+                              f"notebook (exit code {code}); see the grader's log")
