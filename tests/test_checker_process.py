@@ -172,3 +172,28 @@ def test_split_execute_leaves_a_notebook_ungraded_when_grading_fails(tmp_path, m
     with pytest.raises(GraderFault, match=reason):
         SplitExecute()._run_checker(nb, resources)
     CheckerProcess.shared(50).close(kill=True)
+
+
+def test_the_sandbox_check_starts_an_answer_kernel_and_names_a_second_copy_of_the_package(tmp_path):
+    """`python -m autograder.grading.sandbox check`, as an instructor runs it before grading: from this checkout
+    it starts, connects to and calls a real answer kernel; from a second checkout whose environment's editable
+    install points at this one it says so and exits 1, before any notebook is graded."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from autograder.grading import kernel_driver
+
+    def check(cwd):
+        return subprocess.run([sys.executable, "-m", "autograder.grading.sandbox", "check", str(tmp_path)],
+                              cwd=cwd, capture_output=True, text=True, timeout=300,
+                              env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+
+    here = check(os.path.dirname(kernel_driver.PACKAGE_DIR))
+    assert here.returncode == 0 and "answer kernel: started, connected and answered" in here.stdout, here
+    second = tmp_path / "second-checkout"
+    shutil.copytree(kernel_driver.PACKAGE_DIR, second / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+    there = check(second)
+    assert there.returncode == 1, there
+    assert "answer kernel: NOT working" in there.stdout and "two copies" in there.stdout, there.stdout

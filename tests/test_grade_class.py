@@ -148,6 +148,25 @@ def messy(tmp_path_factory):
     return root, result, json.loads(report.read_text())
 
 
+def test_a_second_checkout_with_the_first_ones_package_grades_nothing_and_says_why(tmp_path):
+    """A course root with its own copy of the package while the environment's editable install is another
+    (a second checkout of the course, its venv pointing at the first): the check before grading names both
+    copies, nothing is graded or recorded, and the exit code is 1, instead of zeros with exit code 0."""
+    root = make_course(tmp_path / "second-checkout")
+    shutil.copytree(Path(grade_class.__file__).parents[1], root / "autograder",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    generate_assignments(root, [ASSIGNMENT])
+    release = nbformat.read(root / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    write(root, f"alice/{ASSIGNMENT}/{NOTEBOOK}", solved_submission(
+        release, nbformat.read(root / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)))
+    result = run_module("autograder.class_grading.grade", ASSIGNMENT, "--course", str(root), "--workers", "1",
+                        "--uid-base", str(UID_BASE), "--no-feedback")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Nothing was graded: grading does not work here." in result.stderr
+    assert "two copies of the course's package" in result.stderr and str(root / "autograder") in result.stderr
+    assert not (root / "autograded").exists() and benchmark.cell_scores(root) == {}
+
+
 def gradebook_totals(root):
     totals = {}
     for (student, *_), (score, _) in benchmark.cell_scores(root).items():

@@ -428,6 +428,17 @@ class Worker:
                 self.process.kill()
 
 
+def check_grading_works(root, uid):
+    """`python -m autograder.grading.sandbox check ROOT` as a worker would run it (its folder, its sandbox uid):
+    the sandbox builds, and a real answer kernel starts, imports this copy of the package and answers. What
+    fails here would fail every notebook, so it is found before any is graded."""
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env["KBH_SANDBOX_UID"] = env["KBH_SANDBOX_GID"] = str(uid)
+    return subprocess.run([sys.executable, "-m", "autograder.grading.sandbox", "check", str(root)], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
 def _clock(seconds):
     seconds = int(round(seconds))
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
@@ -660,6 +671,12 @@ def main(argv=None):
             problems.append(Problem(name, f"not graded: could not register it in the gradebook: "
                                           f"{str(error).strip().splitlines()[-1][:300]}"))
             tasks = [t for t in tasks if t.assignment != name]
+    if tasks:
+        checked = check_grading_works(root, args.uid_base)
+        if checked.returncode != 0:
+            print(f"Nothing was graded: grading does not work here.\n{checked.stdout.strip()}", file=sys.stderr)
+            return 1
+        say(checked.stdout.strip())
     create_students(root, sorted({t.student for t in tasks}))
     workers = _worker_count(args.workers, tasks)
     log_dir = Path(args.log_dir or tempfile.mkdtemp(prefix="kbh-grade-class-")).resolve()

@@ -391,3 +391,32 @@ def given_names(setup_source, topic):
                 if alias.name in topic.given_names:
                     names[alias.name] = alias.asname or alias.name
     return names
+
+
+def probe_answer_kernel(course_root, kernel_settings=None, timeout=60):
+    """Start a real answer kernel (in the sandbox unless opted out) on a one-answer notebook, connect to it and
+    call the answer once, as grading does; return the seconds it took. Raises GraderFault with the reason when
+    any of that fails (`python -m autograder.grading.sandbox check` runs it before grading)."""
+    import tempfile
+
+    import nbformat
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="kbh-probe-") as workdir:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("def probe(x):\n    return x + 1",
+                                              metadata={"nbgrader": {"grade_id": "probe", "solution": True}})]
+        job = {"notebook": nb, "assignment": None, "workdir": workdir, "course_root": str(course_root),
+               "kernel_settings": dict(kernel_settings or {}), "cell_timeout": timeout, "call_timeout": timeout,
+               "max_restarts": 0}
+        kernel = AnswerKernel(nb, job)
+        try:
+            kernel.start()
+            reply = kernel.request({"op": "call", "name": "probe", "ref": None, "args": [41], "kwargs": {}}, None)
+        except AnswerKernelError as error:
+            raise GraderFault(f"the answer kernel did not answer: {error}") from None
+        finally:
+            kernel.stop()
+    if not (isinstance(reply, dict) and reply.get("ok") and reply.get("value") == 42):
+        raise GraderFault(f"the answer kernel answered {reply!r} to probe(41), not 42")
+    return time.monotonic() - started

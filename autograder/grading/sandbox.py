@@ -485,12 +485,24 @@ def main(argv=None):
     if argv[:1] == ["launch"]:
         return launch(argv[1:])
     if argv[:1] == ["check"]:
+        from autograder.grading.kernel_driver import GraderFault, probe_answer_kernel
+
+        course_root = argv[1] if len(argv) > 1 else os.getcwd()
+        if opted_out():
+            print(f"grading sandbox: not used ({OPT_OUT_VARIABLE}=1)")
+        else:
+            try:
+                preflight(course_root)
+            except SandboxUnavailable as error:
+                print(f"grading sandbox: NOT available: {error}")
+                return 1
+            print("grading sandbox: available")
         try:
-            preflight(argv[1] if len(argv) > 1 else None)
-        except SandboxUnavailable as error:
-            print(f"grading sandbox: NOT available: {error}")
+            seconds = probe_answer_kernel(course_root)
+        except GraderFault as fault:
+            print(f"answer kernel: NOT working: {fault}")
             return 1
-        print("grading sandbox: available")
+        print(f"answer kernel: started, connected and answered in {seconds:.1f} s")
         return 0
     print("usage: python -m autograder.grading.sandbox check [COURSE_ROOT] | "
           "launch --limits JSON [--cgroup PATH] -- CMD", file=sys.stderr)
