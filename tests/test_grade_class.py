@@ -167,6 +167,61 @@ def test_a_second_checkout_with_the_first_ones_package_grades_nothing_and_says_w
     assert not (root / "autograded").exists() and benchmark.cell_scores(root) == {}
 
 
+def test_killed_mid_run_then_run_again_each_notebook_is_graded_once_with_its_real_score(tmp_path):
+    """grade_class killed with SIGKILL while it grades (as the OOM killer or a power cut would), then run again:
+    the notebook it was cut off in is graded again, not skipped as "already autograded" and kept as 0; every
+    score equals an undisturbed run's, submitted/ is untouched, and the summary says what was graded again."""
+    import hashlib
+    import signal
+    import threading
+    import time
+
+    root = make_course(tmp_path / "course")
+    generate_assignments(root, [ASSIGNMENT])
+    release = nbformat.read(root / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    solved = trimmed(solved_submission(release, nbformat.read(root / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)))
+    wrong = replace_in_answer(solved, "from_categorical_answer", "np.argmax(scores, axis=-1)",
+                              "np.argmax(scores, axis=0)")
+    expected = {"alice": 8.0, "bob": 6.0, "carol": 8.0, "dave": 6.0}
+    for student, total in expected.items():
+        write(root, f"{student}/{ASSIGNMENT}/{NOTEBOOK}", solved if total == 8.0 else wrong)
+
+    def digest():
+        return hashlib.sha256(b"".join(p.read_bytes() for p in sorted((root / "submitted").rglob("*.ipynb")))).hexdigest()
+
+    before = digest()
+    command = [sys.executable, "-m", "autograder.class_grading.grade", ASSIGNMENT, "--course", str(root), "--workers",
+               "1", "--uid-base", str(UID_BASE), "--no-feedback"]
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+                             start_new_session=True)
+    progress = threading.Event()
+    threading.Thread(target=lambda: [progress.set() for line in first.stderr if re.match(r"\[ *1/4\]", line)],
+                     daemon=True).start()
+    assert progress.wait(300), "grade_class never finished its first notebook"
+
+    tasks = [grade_class.Task(s, ASSIGNMENT) for s in expected]
+    # nbgrader writes the sanitized notebook to autograded/ first, then executes it and saves the scores: kill
+    # in between, where a plain rerun would skip it as "already autograded"
+    deadline = time.monotonic() + 120
+    while not grade_class.find_interrupted(root, tasks) and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.1)
+    os.killpg(first.pid, signal.SIGKILL)  # the command, its worker, the checker and the answer kernel
+    first.wait()
+    cut_short = grade_class.find_interrupted(root, [grade_class.Task(s, ASSIGNMENT) for s in expected])
+    assert cut_short, "the kill left no notebook cut short: the test did not test anything"
+
+    again = run_module("autograder.class_grading.grade", ASSIGNMENT, "--course", str(root), "--workers", "2",
+                       "--uid-base", str(UID_BASE), "--no-feedback")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert gradebook_totals(root) == expected
+    assert f"Graded again ({len(cut_short)}; an earlier grading of each was cut short" in again.stdout, again.stdout
+    for task in cut_short:
+        assert f"  {task.student}/{ASSIGNMENT}: " in again.stdout
+    assert digest() == before
+    assert grade_class.find_interrupted(root, [grade_class.Task(s, ASSIGNMENT) for s in expected]) == []
+
+
 def gradebook_totals(root):
     totals = {}
     for (student, *_), (score, _) in benchmark.cell_scores(root).items():

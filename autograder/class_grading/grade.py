@@ -58,6 +58,7 @@ BUSY_TIMEOUT_S = 600  # SQLite waits this long for another worker's write instea
 class Task:
     student: str
     assignment: str
+    interrupted: str = ""  # why an earlier grading of it did not finish: graded again (force), not skipped
 
 
 @dataclasses.dataclass
@@ -231,6 +232,32 @@ def scan_submissions(root, known, requested=None, roster=None, shard=None):
     return tasks, problems
 
 
+def find_interrupted(root, tasks):
+    """Mark each task whose earlier grading was cut short (grade_class or nbgrader killed mid-notebook: the
+    autograded folder exists, so nbgrader would skip it, but a notebook in it is missing, or a test cell has no
+    score in the gradebook) to be graded again rather than skipped and kept as 0."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    root = Path(root)
+    started = [t for t in tasks if (root / "autograded" / t.student / t.assignment).is_dir()]
+    if not started:
+        return []
+    with Gradebook(gradebook_url(root)) as gb:
+        for task in started:
+            folder = root / "autograded" / task.student / task.assignment
+            try:
+                submission = gb.find_submission(task.assignment, task.student)
+            except MissingEntry:
+                task.interrupted = "autograded/ has it but the gradebook does not"
+                continue
+            for notebook in submission.notebooks:
+                if not (folder / f"{notebook.name}.ipynb").is_file():
+                    task.interrupted = f"{notebook.name}.ipynb was never written to autograded/"
+                elif any(grade.auto_score is None and grade.cell.cell_type == "code" for grade in notebook.grades):
+                    task.interrupted = f"{notebook.name}.ipynb has test cells without a score"
+    return [t for t in tasks if t.interrupted]
+
+
 def _looks_like_copy(name, expected):
     stem = Path(name).stem.lower()
     return any(stem.startswith(e.lower()) or e.lower() in stem for e in expected)
@@ -396,8 +423,8 @@ class Worker:
         if self.process is None or self.process.poll() is not None:
             self.start()
         try:
-            self.process.stdin.write(json.dumps({**dataclasses.asdict(task), "force": force,
-                                                 "feedback": feedback}) + "\n")
+            message = {**dataclasses.asdict(task), "force": force or bool(task.interrupted), "feedback": feedback}
+            self.process.stdin.write(json.dumps(message) + "\n")
             self.process.stdin.flush()
             line = self.process.stdout.readline()
         except (BrokenPipeError, OSError):
@@ -531,8 +558,8 @@ def export_grades(root, csv_path):
     return run_nbgrader(["export", "--to", str(csv_path)], root)
 
 
-def summary(results, problems, seconds, workers, outputs):
-    """The closing report, as text."""
+def summary(results, problems, seconds, workers, outputs, retried=()):
+    """The closing report, as text; `retried`: the tasks graded again because an earlier grading was cut short."""
     lines = []
     by_status = Counter(r.status for r in results)
     students = {r.student for r in results}
@@ -568,6 +595,9 @@ def summary(results, problems, seconds, workers, outputs):
     if not_graded:
         lines.append("Not graded (bad input):")
         lines += [f"  {p}" for p in not_graded]
+    if retried:
+        lines.append(f"Graded again ({len(retried)}; an earlier grading of each was cut short, e.g. killed):")
+        lines += [f"  {t.student}/{t.assignment}: {t.interrupted}" for t in retried]
     notes = [p for p in problems if not p.fatal]
     if notes:
         lines.append("Notes:")
@@ -671,6 +701,7 @@ def main(argv=None):
             problems.append(Problem(name, f"not graded: could not register it in the gradebook: "
                                           f"{str(error).strip().splitlines()[-1][:300]}"))
             tasks = [t for t in tasks if t.assignment != name]
+    retried = [] if args.force else find_interrupted(root, tasks)
     if tasks:
         checked = check_grading_works(root, args.uid_base)
         if checked.returncode != 0:
@@ -685,6 +716,8 @@ def main(argv=None):
         f"{log_dir}/worker-*.log")
     for problem in problems:
         say(f"  {'NOT GRADED' if problem.fatal else 'note'}: {problem}")
+    for task in retried:
+        say(f"  graded again: {task.student}/{task.assignment}: an earlier grading was cut short ({task.interrupted})")
     # Longest first: assignments with more cells tend to take longer, and a long one started last leaves a core idle.
     tasks.sort(key=lambda t: (-_cost(root, t.assignment), t.assignment, t.student))
     try:
@@ -719,7 +752,7 @@ def main(argv=None):
         except Exception as error:  # the grades are in the gradebook either way
             problems.append(Problem("class report", f"failed: {type(error).__name__}: {error}"))
     seconds = time.perf_counter() - started
-    print(summary(results, problems, seconds, workers, outputs), flush=True)
+    print(summary(results, problems, seconds, workers, outputs, retried), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({
             "seconds": seconds, "workers": workers, "results": [dataclasses.asdict(r) for r in results],
