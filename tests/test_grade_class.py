@@ -167,10 +167,12 @@ def test_a_second_checkout_with_the_first_ones_package_grades_nothing_and_says_w
     assert not (root / "autograded").exists() and benchmark.cell_scores(root) == {}
 
 
-def test_killed_mid_run_then_run_again_each_notebook_is_graded_once_with_its_real_score(tmp_path):
-    """grade_class killed with SIGKILL while it grades (as the OOM killer or a power cut would), then run again:
-    the notebook it was cut off in is graded again, not skipped as "already autograded" and kept as 0; every
-    score equals an undisturbed run's, submitted/ is untouched, and the summary says what was graded again."""
+@pytest.mark.parametrize("stop", ["SIGKILL", "SIGINT"])
+def test_killed_mid_run_then_run_again_each_notebook_is_graded_once_with_its_real_score(tmp_path, stop):
+    """grade_class killed with SIGKILL while it grades (as the OOM killer or a power cut would), or interrupted
+    (Ctrl-C: SIGINT to its whole process group, as a terminal sends it), then run again: the notebook it was cut
+    off in is graded again, not skipped as "already autograded" and kept as 0; every score equals an undisturbed
+    run's, submitted/ is untouched, and the summary says what was graded again."""
     import hashlib
     import signal
     import threading
@@ -206,8 +208,8 @@ def test_killed_mid_run_then_run_again_each_notebook_is_graded_once_with_its_rea
     deadline = time.monotonic() + 120
     while not grade_class.find_interrupted(root, tasks) and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.1)
-    os.killpg(first.pid, signal.SIGKILL)  # the command, its worker, the checker and the answer kernel
-    first.wait()
+    os.killpg(first.pid, getattr(signal, stop))  # the command, its worker, the checker and the answer kernel
+    assert first.wait(timeout=120) == (-signal.SIGKILL if stop == "SIGKILL" else 130)
     cut_short = grade_class.find_interrupted(root, [grade_class.Task(s, ASSIGNMENT) for s in expected])
     assert cut_short, "the kill left no notebook cut short: the test did not test anything"
 
