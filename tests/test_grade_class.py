@@ -224,6 +224,49 @@ def test_killed_mid_run_then_run_again_each_notebook_is_graded_once_with_its_rea
     assert grade_class.find_interrupted(root, [grade_class.Task(s, ASSIGNMENT) for s in expected]) == []
 
 
+def test_a_worker_killed_mid_notebook_is_replaced_and_the_notebook_graded_again(tmp_path):
+    """One grader process killed with SIGKILL while it grades a notebook (as the OOM killer would): a fresh one
+    grades that notebook again in the same run, its score is its real one, and the summary says so."""
+    import signal
+    import time
+
+    root = make_course(tmp_path / "course")
+    generate_assignments(root, [ASSIGNMENT])
+    release = nbformat.read(root / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    solved = trimmed(solved_submission(release, nbformat.read(root / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)))
+    expected = {"alice": 8.0, "bob": 8.0}
+    for student in expected:
+        write(root, f"{student}/{ASSIGNMENT}/{NOTEBOOK}", solved)
+    tasks = [grade_class.Task(s, ASSIGNMENT) for s in expected]
+    command = [sys.executable, "-m", "autograder.class_grading.grade", ASSIGNMENT, "--course", str(root), "--workers",
+               "1", "--uid-base", str(UID_BASE), "--no-feedback"]
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def worker_pids():
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                cmdline = (stat.parent / "cmdline").read_bytes()
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == run.pid and b"worker_main" in cmdline:
+                found.append(int(stat.parent.name))
+        return found
+
+    deadline = time.monotonic() + 300
+    while not grade_class.find_interrupted(root, tasks) and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.1)
+    victims = worker_pids()
+    assert len(victims) == 1 and run.poll() is None, "no worker was grading a notebook"
+    os.kill(victims[0], signal.SIGKILL)
+    out, err = run.communicate(timeout=600)
+    assert run.returncode == 0, out + err
+    assert gradebook_totals(root) == expected
+    assert "Graded again (1; an earlier grading of each was cut short" in out and "the grader process died" in out, out
+
+
 def gradebook_totals(root):
     totals = {}
     for (student, *_), (score, _) in benchmark.cell_scores(root).items():

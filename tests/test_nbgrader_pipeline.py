@@ -3,7 +3,9 @@ generate_feedback and export, with a solved, a blank and several wrong submissio
 import csv
 import html
 import os
+import queue
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -20,11 +22,35 @@ from wrong_answers import WRONG_ANSWERS
 ASSIGNMENTS = [a for a in assignments() if not os.environ.get("KBH_ONLY") or a in os.environ["KBH_ONLY"].split(",")]
 
 
+# Two nbgrader apps run at once (this machine's two cores), each with its own sandbox uid (RLIMIT_NPROC counts
+# every process of a uid) and SQLite waiting for the other's writes instead of failing "database is locked".
+PARALLEL = 2
+UID_BASE = int(os.environ.get("KBH_TEST_UID_BASE", 64040)) + 20
+
+
+def in_parallel(runs):
+    """[run(uid) for run in runs], PARALLEL at a time, each given a sandbox uid of its own."""
+    uids = queue.Queue()
+    for i in range(PARALLEL):
+        uids.put(UID_BASE + i)
+
+    def one(run):
+        uid = uids.get()
+        try:
+            return run({"KBH_SANDBOX_UID": str(uid), "KBH_SANDBOX_GID": str(uid)})
+        finally:
+            uids.put(uid)
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return list(pool.map(one, runs))
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """A course with every assignment generated and autograded for: solved, blank, and each wrong answer."""
     root = make_course(tmp_path_factory.mktemp("course"))
     generate_assignments(root, ASSIGNMENTS)
+    students = set()
     for name in ASSIGNMENTS:
         release_nb = nbformat.read(root / "release" / name / f"{name}.ipynb", as_version=4)
         source_nb = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
@@ -36,9 +62,25 @@ def course(tmp_path_factory):
             folder = root / "submitted" / student / name
             folder.mkdir(parents=True)
             nbformat.write(nb, folder / f"{name}.ipynb")
-        result = run_nbgrader(["autograde", name, "--create"], root)
+        students |= set(submissions)
+    url = f"sqlite:///{root / 'gradebook.db'}"
+    with Gradebook(url) as gradebook:  # before two apps could each try to add the same student
+        for student in sorted(students):
+            gradebook.update_or_create_student(student)
+    results = in_parallel([lambda env, name=name: run_nbgrader(
+        ["autograde", name, f"--CourseDirectory.db_url={url}?timeout=600"], root, env=env) for name in ASSIGNMENTS])
+    for result in results:
         assert result.returncode == 0, result.stdout + result.stderr
     return root
+
+
+@pytest.fixture(scope="module")
+def validated(course):
+    """{(assignment, student): nbgrader validate's CompletedProcess} for the solved and the blank notebook."""
+    runs = [(a, s) for a in ASSIGNMENTS for s in ("solved", "blank")]
+    results = in_parallel([lambda env, a=a, s=s: run_nbgrader(["validate", f"submitted/{s}/{a}/{a}.ipynb"], course,
+                                                              env=env) for a, s in runs])
+    return dict(zip(runs, results))
 
 
 def cell_scores(root, assignment, student):
@@ -85,9 +127,8 @@ def test_wrong_answer_loses_exactly_its_exercise(course, assignment, wrong):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_validate_passes_solved_and_fails_blank(course, assignment):
-    solved = run_nbgrader(["validate", f"submitted/solved/{assignment}/{assignment}.ipynb"], course)
-    blank = run_nbgrader(["validate", f"submitted/blank/{assignment}/{assignment}.ipynb"], course)
+def test_validate_passes_solved_and_fails_blank(validated, assignment):
+    solved, blank = validated[(assignment, "solved")], validated[(assignment, "blank")]
     assert "Success! Your notebook passes all the tests." in solved.stdout, solved.stdout + solved.stderr
     assert "VALIDATION FAILED" in blank.stdout, blank.stdout + blank.stderr
 

@@ -51,6 +51,7 @@ from pathlib import Path
 from autograder.class_grading.lms_import import IGNORED_NAMES, Problem, bad_id, import_lms
 
 DEFAULT_UID_BASE = 64100
+MAX_DEATHS = 2  # a notebook whose grader process dies this often is reported, not tried again
 BUSY_TIMEOUT_S = 600  # SQLite waits this long for another worker's write instead of "database is locked"
 
 
@@ -433,7 +434,7 @@ class Worker:
             return json.loads(line)
         code = self.process.wait()
         self.process = None
-        return {"student": task.student, "assignment": task.assignment, "status": "failed",
+        return {"student": task.student, "assignment": task.assignment, "status": "died",
                 "reason": f"the grader process died (exit code {code}) while grading this; see {self.log_path}"}
 
     def stop(self):
@@ -488,6 +489,7 @@ def grade_in_parallel(root, tasks, workers, uid_base, log_dir, force=False, feed
     for task in tasks:
         pending.put(task)
     finished = queue.Queue()
+    deaths = Counter()
     stop = threading.Event()
     pool = [Worker(Path(root), i, uid_base + i, log_dir / f"worker-{i}.log") for i in range(workers)]
 
@@ -504,6 +506,14 @@ def grade_in_parallel(root, tasks, workers, uid_base, log_dir, force=False, feed
                     outcome = {"student": task.student, "assignment": task.assignment, "status": "failed",
                                "reason": str(error)}
                 outcome["worker"] = worker.index
+                if outcome.get("status") == "died":  # killed mid-notebook (OOM killer, kill -9): once more, afresh
+                    deaths[(task.student, task.assignment)] += 1
+                    if deaths[(task.student, task.assignment)] < MAX_DEATHS:
+                        task.interrupted = outcome["reason"]
+                        pending.put(task)
+                        continue
+                    outcome.update(status="failed", reason=f"{outcome['reason']} (its grader process died "
+                                                           f"{MAX_DEATHS} times on it: not tried again)")
                 if outcome.get("status") == "stopped":  # the grader refuses to go on (e.g. no sandbox): neither
                     stop.set()                         # this worker nor any other takes another task
                 finished.put(outcome)
@@ -752,6 +762,7 @@ def main(argv=None):
         except Exception as error:  # the grades are in the gradebook either way
             problems.append(Problem("class report", f"failed: {type(error).__name__}: {error}"))
     seconds = time.perf_counter() - started
+    retried = [t for t in tasks if t.interrupted]  # cut short before this run, or a worker died on it in this one
     print(summary(results, problems, seconds, workers, outputs, retried), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({

@@ -31,11 +31,11 @@ def assignments(source_dir=REPO_ROOT / "source"):
     return sorted(p.name for p in Path(source_dir).iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
-def run_nbgrader(args, course_root, timeout=None):
-    """Run `nbgrader <args>` in `course_root` with this Python; return the CompletedProcess (never raises on
-    a non-zero exit: callers decide). nbgrader needs its `alembic` script on PATH, so this Python's bin is
-    put first."""
-    env = dict(os.environ)
+def run_nbgrader(args, course_root, timeout=None, env=None):
+    """Run `nbgrader <args>` in `course_root` with this Python (and the variables `env` added to the
+    environment); return the CompletedProcess (never raises on a non-zero exit: callers decide). nbgrader needs
+    its `alembic` script on PATH, so this Python's bin is put first."""
+    env = {**os.environ, **(env or {})}
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_root, env=env, text=True,
                           capture_output=True, timeout=timeout)
