@@ -126,8 +126,8 @@ def test_summary_names_the_mistake_of_each_failed_check(course):
     rows = summary_rows(page_of(course, "no-negative-check", "01_to_categorical"))
     assert rows["to_categorical"][1] == ["error check (0.0 / 2.0): a bad input did not raise ValueError"]
     rows = summary_rows(page_of(course, "rate-as-keep-probability", "05_regularizers"))
-    assert rows["dropout"][1] == ["check (0.0 / 2.0): the result has wrong values",
-                                  "hidden check (0.0 / 2.0): the result has wrong values"]
+    kept = "you use rate as the probability of KEEPING a unit (Keras drops a fraction rate)"
+    assert rows["dropout"][1] == [f"check (0.0 / 2.0): {kept}", f"hidden check (0.0 / 2.0): {kept}"]
 
 
 # --- no memory address, no hidden test ------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_grade_class_gradebook_equals_sequential_nbgrader(bench):
 def test_the_class_report_of_the_synthetic_class_shows_what_each_student_handed_in(bench):
     """The class report of the benchmark's class, graded by grade_class: the correct notebook fails nothing; the
     registered wrong answer fails exactly the cells it loses, under exactly its named mistakes; the notebook with
-    a syntax error fails only with records of what its broken cell does (raised), never a bare error."""
+    a syntax error fails only with records saying its function was never defined, never a bare error."""
     from autograder.class_grading.report import build_tables, failures_by_student, read_course
     from wrong_answers import WRONG_ANSWERS
 
@@ -102,7 +102,7 @@ def test_the_class_report_of_the_synthetic_class_shows_what_each_student_handed_
             assert set(lost) == set(wrong.loses)
             assert {mistake for _, mistake in lost.values() if mistake} == set(wrong.mistakes)
         else:
-            assert lost and {kind for kind, _ in lost.values()} == {"raised"}, lost
+            assert lost and {kind for kind, _ in lost.values()} == {"not_defined"}, lost
 
 
 def test_the_synthetic_class_mixes_right_wrong_and_broken_submissions():

@@ -44,6 +44,14 @@ def test_not_implemented_is_its_own_kind():
     assert failure_of(student)["kind"] == "not_implemented"
 
 
+def test_a_function_the_answers_never_defined_is_its_own_kind():
+    """Under grading, a check of a function whose answer cell failed (a SyntaxError) ends in a NameError."""
+    outputs = run_trusted("check_f(f)", {"__builtins__": __builtins__, "check_f": lambda fn: None}, "f_check")
+    record = next(o["data"][RECORD_MIME] for o in outputs if o["output_type"] == "display_data")
+    assert record["kind"] == "not_defined"
+    assert "its answer cell did not define it" in outputs[-1]["evalue"]
+
+
 def test_a_named_mistake_is_recorded_by_its_stable_id_whether_the_answer_returns_or_raises():
     def mistakes(x, scale=1.0):
         return [Mistake("you leave out the scale (multiply by 1)", np.asarray(x), raises=(IndexError,))]

@@ -31,7 +31,8 @@ def split_grade_id(grade_id):
 
 
 # The kinds of failure a record names (CheckFailed.kind and the grader's own: timed_out, not_run, error).
-KINDS = ("wrong_shape", "wrong_values", "not_finite", "wrong_type", "not_implemented", "raised", "no_value_error",
+KINDS = ("wrong_shape", "wrong_values", "not_finite", "wrong_type", "not_implemented", "not_defined", "raised",
+         "no_value_error",
          "calls_keras", "changed_input", "timed_out", "not_run", "error")
 
 

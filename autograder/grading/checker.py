@@ -56,6 +56,10 @@ def run_trusted(source, namespace, name):
     except CheckFailed as caught:  # the same short note the student's own notebook shows
         error = error_output("CheckFailed", str(caught), render_failure(caught))
         record = caught.record(name)
+    except NameError as caught:  # the setup cell ran, so the name is one the answers should have defined
+        error = error_output("NameError", f"{caught}: its answer cell did not define it (the cell failed, e.g. "
+                                          "with a SyntaxError, or the function is missing)")
+        record = grader_record(name, "not_defined")
     except Exception as caught:  # noqa: BLE001 (a failed check is an ordinary outcome)
         error = error_output(type(caught).__name__, str(caught))
         record = grader_record(name, "error")

@@ -125,6 +125,7 @@ KIND_WORDS = {
     "not_finite": "the result holds NaN or infinity",
     "wrong_type": "the result is not of the type asked for",
     "not_implemented": "not written yet (it still raises NotImplementedError)",
+    "not_defined": "not defined: its answer cell failed (e.g. a SyntaxError) or does not define it",
     "raised": "your code raised an error on an input Keras accepts",
     "no_value_error": "a bad input did not raise ValueError",
     "calls_keras": "it calls Keras instead of computing the result by hand",
