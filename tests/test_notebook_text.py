@@ -169,7 +169,7 @@ CLAIMS = [
           lambda: len(ast.literal_eval(grab_literal(D2, "check_predict_mlp_on_model(predict_mlp)", r"(\[[^\]]*\])", output=True)))),
     # 03
     Claim(C3, "The check draws up to", rf"draws up to ({N}) cases", default("compile", "check_categorical_crossentropy")),
-    Claim(C3, "The check draws up to", rf"then ({N}) inputs whose shapes", output(C3, "check_categorical_crossentropy(categorical_crossentropy)\n", r"on (\d+) invalid inputs")),
+    Claim(C3, "The check draws up to", rf"then ({N}) inputs whose shapes", output(C3, "check_categorical_crossentropy(categorical_crossentropy)\n", r"on all (\d+) invalid inputs")),
     Claim(C3, "The check runs the real `keras.optimizers` class", rf"for\s+({N}) consecutive steps",
           lambda: (lambda s, q: s / q)(*output(C3, "check_sgd_step(sgd_step)\n", r"on (\d+) steps \((\d+) gradient sequences")())),
     Claim(C3, "A long, narrow valley", rf"is ({N}) times steeper", code(C3, "def valley(", r"0\.5 \* \(w0 \*\* 2 \+ (\d+) \* w1 \*\* 2\)")),
