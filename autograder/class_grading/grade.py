@@ -456,15 +456,40 @@ class Worker:
                 self.process.kill()
 
 
-def check_grading_works(root, uid):
-    """`python -m autograder.grading.sandbox check ROOT` as a worker would run it (its folder, its sandbox uid):
-    the sandbox builds, and a real answer kernel starts, imports this copy of the package and answers. What
-    fails here would fail every notebook, so it is found before any is graded."""
-    env = dict(os.environ)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    env["KBH_SANDBOX_UID"] = env["KBH_SANDBOX_GID"] = str(uid)
-    return subprocess.run([sys.executable, "-m", "autograder.grading.sandbox", "check", str(root)], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=600)
+class GradingCheck:
+    """`python -m autograder.grading.sandbox check ROOT`, run as a worker would run it (its folder, its sandbox
+    uid): the sandbox builds, and a real answer kernel starts, imports this copy of the package and answers. What
+    fails there would fail every notebook, so no notebook is graded before it has passed. It runs while the
+    grader processes start; `passed()` waits for it."""
+
+    def __init__(self, root, uid, say=lambda text: None):
+        self.say = say
+        env = dict(os.environ)
+        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+        env["KBH_SANDBOX_UID"] = env["KBH_SANDBOX_GID"] = str(uid)
+        self.process = subprocess.Popen([sys.executable, "-m", "autograder.grading.sandbox", "check", str(root)],
+                                        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True)
+        self.lock = threading.Lock()
+        self.output = None
+
+    def passed(self):
+        with self.lock:
+            if self.output is None:
+                try:
+                    self.output = self.process.communicate(timeout=600)[0].strip()
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+                    self.output = "the check did not finish within 600 s"
+                if self.process.returncode == 0:
+                    self.say(self.output)
+            return self.process.returncode == 0
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 def _clock(seconds):
@@ -478,10 +503,11 @@ def _score(result):
     return f"{result['score']:g}/{result['max_score']:g}"
 
 
-def grade_in_parallel(root, tasks, workers, uid_base, log_dir, force=False, feedback=True, out=None):
+def grade_in_parallel(root, tasks, workers, uid_base, log_dir, force=False, feedback=True, out=None, gate=None):
     """Grade `tasks` with `workers` grader processes (nbgrader's log of worker i in `log_dir`/worker-i.log); print
     one progress line per finished notebook to `out` (default: sys.stderr at the time of the call); return the
-    list of Result (in the order they finished)."""
+    list of Result (in the order they finished). `gate`: called by each worker once its process has started,
+    before its first notebook; a false answer grades nothing."""
     out = out if out is not None else sys.stderr
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -495,6 +521,13 @@ def grade_in_parallel(root, tasks, workers, uid_base, log_dir, force=False, feed
 
     def run(worker):
         try:
+            if gate is not None:
+                try:
+                    worker.start()  # while the gate's check runs; a process that does not start fails its task
+                except RuntimeError:
+                    pass
+                if not gate():
+                    return
             while not stop.is_set():
                 try:
                     task = pending.get_nowait()
@@ -712,12 +745,7 @@ def main(argv=None):
                                           f"{str(error).strip().splitlines()[-1][:300]}"))
             tasks = [t for t in tasks if t.assignment != name]
     retried = [] if args.force else find_interrupted(root, tasks)
-    if tasks:
-        checked = check_grading_works(root, args.uid_base)
-        if checked.returncode != 0:
-            print(f"Nothing was graded: grading does not work here.\n{checked.stdout.strip()}", file=sys.stderr)
-            return 1
-        say(checked.stdout.strip())
+    check = GradingCheck(root, args.uid_base, say) if tasks else None
     create_students(root, sorted({t.student for t in tasks}))
     workers = _worker_count(args.workers, tasks)
     log_dir = Path(args.log_dir or tempfile.mkdtemp(prefix="kbh-grade-class-")).resolve()
@@ -731,9 +759,14 @@ def main(argv=None):
     # Longest first: assignments with more cells tend to take longer, and a long one started last leaves a core idle.
     tasks.sort(key=lambda t: (-_cost(root, t.assignment), t.assignment, t.student))
     try:
-        results = (grade_in_parallel(root, tasks, workers, args.uid_base, log_dir, args.force, not args.no_feedback)
-                   if tasks else [])
+        results = (grade_in_parallel(root, tasks, workers, args.uid_base, log_dir, args.force, not args.no_feedback,
+                                     gate=check.passed) if tasks else [])
+        if check is not None and not check.passed():
+            print(f"Nothing was graded: grading does not work here.\n{check.output}", file=sys.stderr)
+            return 1
     except KeyboardInterrupt:
+        if check is not None:
+            check.stop()
         say("Interrupted: the grader processes were stopped; what finished is in the gradebook. Run the same "
             "command again to grade the rest (finished notebooks are skipped).")
         return 130
