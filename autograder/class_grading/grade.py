@@ -396,6 +396,15 @@ def worker_main(argv=None):
         os.chdir(root)
 
 
+def grader_env(uid):
+    """The environment of a process that grades as one worker: this Python's bin first on PATH (nbgrader runs
+    `alembic` from there) and its own sandbox uid."""
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env["KBH_SANDBOX_UID"] = env["KBH_SANDBOX_GID"] = str(uid)
+    return env
+
+
 class Worker:
     """One grader process (see `worker_main`) with its own sandbox uid; talks JSON lines over pipes."""
 
@@ -404,9 +413,7 @@ class Worker:
         self.process = None
 
     def start(self):
-        env = dict(os.environ)
-        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-        env["KBH_SANDBOX_UID"] = env["KBH_SANDBOX_GID"] = str(self.uid)
+        env = grader_env(self.uid)
         env["PYTHONUNBUFFERED"] = "1"
         log = open(self.log_path, "a", encoding="utf-8")
         self.process = subprocess.Popen(
@@ -464,11 +471,8 @@ class GradingCheck:
 
     def __init__(self, root, uid, say=lambda text: None):
         self.say = say
-        env = dict(os.environ)
-        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-        env["KBH_SANDBOX_UID"] = env["KBH_SANDBOX_GID"] = str(uid)
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.grading.sandbox", "check", str(root)],
-                                        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        cwd=root, env=grader_env(uid), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True)
         self.lock = threading.Lock()
         self.output = None
