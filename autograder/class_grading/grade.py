@@ -14,11 +14,14 @@ assignment) is autograded by nbgrader's own `Autograde` converter through `NbGra
 nbgrader's. Assignments in source/ that the gradebook does not know yet are registered first (as
 `nbgrader generate_assignment` does, release/ untouched).
 
-Parallel: `--workers` long-lived grader processes (default: one per CPU core), each importing nbgrader once and
-then grading many notebooks, each with its own sandbox uid (KBH_SANDBOX_UID/GID = --uid-base + worker number;
-RLIMIT_NPROC counts all processes of a uid, so concurrent graders must not share one). All write the one
-gradebook: students are created before the workers start (no two workers insert the same row) and SQLite gets
-a generous busy timeout, so a write waits for another worker's instead of failing with "database is locked".
+On Dask distributed (autograder/class_grading/cluster.py): by default a local cluster of `--workers` grader
+processes (one per CPU core), with `--scheduler tcp://HOST:8786` an existing cluster (`dask scheduler`, `dask
+worker`). Each worker imports nbgrader once, keeps its checker process, grades in a scratch course root of its
+own (no shared file system: a task carries the submission and returns the autograded folder) and has its own
+sandbox uid (from --uid-base up; RLIMIT_NPROC counts all processes of a uid, so concurrent graders must not
+share one). All write the one gradebook, nbgrader's: students are created before grading starts (no two
+workers insert the same row), SQLite gets a generous busy timeout (a write waits for another worker's instead
+of failing with "database is locked"), and a cluster's workers write to PostgreSQL (c.CourseDirectory.db_url).
 A kernel run by nbclient (nbgrader's stock Execute) is stopped at once after the last cell instead of waiting
 ~2 s for a TensorFlow kernel to exit (KBH_GRADE_GRACEFUL_SHUTDOWN=1 keeps nbclient's default).
 
@@ -36,13 +39,13 @@ import argparse
 import dataclasses
 import json
 import os
-import queue
 import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 import zipfile
 import zlib
 from collections import Counter, defaultdict
@@ -51,7 +54,6 @@ from pathlib import Path
 from autograder.class_grading.lms_import import IGNORED_NAMES, Problem, bad_id, import_lms
 
 DEFAULT_UID_BASE = 64100
-MAX_DEATHS = 2  # a notebook whose grader process dies this often is reported, not tried again
 BUSY_TIMEOUT_S = 600  # SQLite waits this long for another worker's write instead of "database is locked"
 
 
@@ -72,7 +74,7 @@ class Result:
     score: float = None
     max_score: float = None
     feedback: str = ""  # "", "written", "failed: <reason>"
-    worker: int = -1
+    worker: str = ""  # the Dask worker that graded it (address and pid)
 
 
 # --- the course -----------------------------------------------------------------------------------------
@@ -234,22 +236,24 @@ def scan_submissions(root, known, requested=None, roster=None, shard=None):
 
 
 def find_interrupted(root, tasks):
-    """Mark each task whose earlier grading was cut short (grade_class or nbgrader killed mid-notebook: the
-    autograded folder exists, so nbgrader would skip it, but a notebook in it is missing, or a test cell has no
-    score in the gradebook) to be graded again rather than skipped and kept as 0."""
+    """Mark each task whose earlier grading was cut short (grade_class or nbgrader killed mid-notebook) to be
+    graded again rather than skipped and kept as 0: the gradebook has its submission but autograded/ does not
+    (grade_class writes autograded/ only once a notebook is graded), or the autograded folder exists (so plain
+    nbgrader would skip it) but a notebook in it is missing, or a test cell has no score in the gradebook."""
     from nbgrader.api import Gradebook, MissingEntry
 
     root = Path(root)
-    started = [t for t in tasks if (root / "autograded" / t.student / t.assignment).is_dir()]
-    if not started:
-        return []
     with Gradebook(gradebook_url(root)) as gb:
-        for task in started:
+        for task in tasks:
             folder = root / "autograded" / task.student / task.assignment
             try:
                 submission = gb.find_submission(task.assignment, task.student)
             except MissingEntry:
-                task.interrupted = "autograded/ has it but the gradebook does not"
+                if folder.is_dir():
+                    task.interrupted = "autograded/ has it but the gradebook does not"
+                continue
+            if not folder.is_dir():
+                task.interrupted = "the gradebook has it but autograded/ does not: its grading never finished"
                 continue
             for notebook in submission.notebooks:
                 if not (folder / f"{notebook.name}.ipynb").is_file():
@@ -286,115 +290,7 @@ def _check_assignment_folder(folder, where, expected):
     return True, problems
 
 
-# --- the worker: one long-lived process grading many (student, assignment) pairs --------------------------
-
-def _failure_reason(result):
-    """The most useful line of a failed `NbGraderAPI.autograde` result: the underlying error, not nbgrader's
-    closing "see the above traceback"."""
-    log, error = result.get("log", "") or "", result.get("error", "") or ""
-    last_error = ""
-    block = None
-    for line in log.splitlines() + ["[END]"]:
-        if line.startswith("[") and block is not None:  # a logged traceback ends at the next log record
-            found = [ln for ln in block if ln.strip() and not ln.startswith((" ", "Traceback", "The above exception",
-                                                                               "During handling"))]
-            last_error = found[-1] if found else last_error
-            block = None
-        if line.startswith("[ERROR] Traceback (most recent call last)"):
-            block = []
-        elif block is not None:
-            block.append(line[4:] if line.startswith("    ") else line)
-    if last_error:
-        return last_error.strip()[:300]
-    for line in log.splitlines():
-        if line.startswith("[ERROR]") and "Please see" not in line and "There was an error" not in line:
-            return line[len("[ERROR]"):].strip()[:300]
-    tail = [ln for ln in error.splitlines() if ln.strip()]
-    return (tail[-1].strip() if tail else "nbgrader reported a failure without a reason")[:300]
-
-
-def _grade_one(api, root, task, force, feedback):
-    from nbgrader.api import Gradebook, MissingEntry
-
-    started = time.perf_counter()
-    outcome = api.autograde(task["assignment"], task["student"], force=force, create=True)
-    for _ in range(2):  # another worker held the gradebook past the busy timeout: grade this one again
-        if outcome.get("success") or "database is locked" not in (outcome.get("log", "") or ""):
-            break
-        outcome = api.autograde(task["assignment"], task["student"], force=True, create=True)
-    result = {"student": task["student"], "assignment": task["assignment"], "status": "graded", "reason": ""}
-    log = outcome.get("log", "") or ""
-    print(f"=== nbgrader autograde {task['assignment']} --student {task['student']}: "
-          f"{'ok' if outcome.get('success') else 'FAILED'}\n{log}{outcome.get('error', '')}", file=sys.stderr, flush=True)
-    if not outcome.get("success"):
-        error_tail = [ln for ln in (outcome.get("error") or "").splitlines() if ln.strip()]
-        if error_tail and error_tail[-1].startswith(("SystemExit", "KeyboardInterrupt")):
-            result.update(status="stopped", reason=error_tail[-1].split(":", 1)[-1].strip() or error_tail[-1])
-        else:
-            result.update(status="failed", reason=_failure_reason(outcome))
-    elif "Skipping existing assignment" in log:
-        result["status"] = "skipped"
-        result["reason"] = "already autograded (--force to grade again)"
-    if result["status"] in ("graded", "skipped"):
-        try:
-            with Gradebook(api.coursedir.db_url) as gb:
-                submission = gb.find_submission(task["assignment"], task["student"])
-                result["score"], result["max_score"] = submission.score, submission.max_score
-        except MissingEntry:
-            pass
-        if feedback:
-            made = api.generate_feedback(task["assignment"], task["student"], force=result["status"] == "graded")
-            print(f"=== nbgrader generate_feedback {task['assignment']} --student {task['student']}: "
-                  f"{'ok' if made.get('success') else 'FAILED'}\n{made.get('log', '')}{made.get('error', '')}",
-                  file=sys.stderr, flush=True)
-            result["feedback"] = "written" if made.get("success") else f"failed: {_failure_reason(made)}"
-    result["seconds"] = time.perf_counter() - started
-    return result
-
-
-def worker_main(argv=None):
-    """`python -c 'from autograder.class_grading.grade import worker_main; worker_main()' ROOT`: read one JSON task per
-    line on stdin, autograde it with nbgrader, answer one JSON result per line. nbgrader's log goes to stderr."""
-    root = Path((argv or sys.argv[1:])[0]).resolve()
-    protocol = os.fdopen(os.dup(1), "w", buffering=1)
-    tasks = os.fdopen(os.dup(0), "r")
-    os.dup2(2, 1)  # anything printed by nbgrader or a library goes to the log, not into the protocol
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)  # and no process it starts (checker, kernel) can read the tasks
-    os.close(null)
-    _path_with_python_bin()
-    os.chdir(root)
-    from nbgrader.apps.api import NbGraderAPI
-    from nbgrader.apps.baseapp import NbGrader
-    from traitlets.config import Config
-
-    app = NbGrader()
-    app.initialize([], root=str(root))  # the same config files `nbgrader autograde` reads
-    url = with_busy_timeout(app.coursedir.db_url)
-    override = Config()
-    override.CourseDirectory.db_url = url
-    if os.environ.get("KBH_GRADE_GRACEFUL_SHUTDOWN") != "1":
-        # Once a notebook's last cell has run, nbclient asks its kernel to exit and waits for it: about 2 s for a
-        # kernel that imported TensorFlow, paid per notebook for nothing (every cell has run). Stop it at
-        # once instead. Set on NotebookClient, the most general section, so any value nbgrader_config.py gives
-        # Execute (or a subclass) still wins.
-        override.NotebookClient.shutdown_kernel = "immediate"
-    app.update_config(override)
-    app.coursedir.db_url = url
-    api = NbGraderAPI(coursedir=app.coursedir, parent=app)
-    protocol.write(json.dumps({"ready": True}) + "\n")
-    for line in tasks:
-        if not line.strip():
-            continue
-        task = json.loads(line)
-        try:
-            result = _grade_one(api, root, task, task.get("force", False), task.get("feedback", True))
-        except BaseException as error:  # noqa: BLE001 (a worker reports, it never dies silently)
-            result = {"student": task["student"], "assignment": task["assignment"], "status": "failed",
-                      "reason": f"{type(error).__name__}: {error}"[:300]}
-        protocol.write(json.dumps(result) + "\n")
-        os.chdir(root)
-
+# --- grading on the cluster ----------------------------------------------------------------------------------
 
 def grader_env(uid):
     """The environment of a process that grades as one worker: this Python's bin first on PATH (nbgrader runs
@@ -405,69 +301,11 @@ def grader_env(uid):
     return env
 
 
-class Worker:
-    """One grader process (see `worker_main`) with its own sandbox uid; talks JSON lines over pipes."""
-
-    def __init__(self, root, index, uid, log_path):
-        self.root, self.index, self.uid, self.log_path = root, index, uid, log_path
-        self.process = None
-
-    def start(self):
-        env = grader_env(self.uid)
-        env["PYTHONUNBUFFERED"] = "1"
-        log = open(self.log_path, "a", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from autograder.class_grading.grade import worker_main; worker_main()", str(self.root)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1, env=env,
-            cwd=self.root)
-        log.close()
-        ready = self.process.stdout.readline()
-        if not ready:
-            raise RuntimeError(f"grader process {self.index} did not start (exit code {self.process.wait()}); "
-                               f"see {self.log_path}")
-
-    def grade(self, task, force, feedback):
-        """The result dict of one task; a dead process is reported as a failure and started again."""
-        if self.process is None or self.process.poll() is not None:
-            self.start()
-        try:
-            message = {**dataclasses.asdict(task), "force": force or bool(task.interrupted), "feedback": feedback}
-            self.process.stdin.write(json.dumps(message) + "\n")
-            self.process.stdin.flush()
-            line = self.process.stdout.readline()
-        except (BrokenPipeError, OSError):
-            line = ""
-        if line:
-            return json.loads(line)
-        code = self.process.wait()
-        self.process = None
-        return {"student": task.student, "assignment": task.assignment, "status": "died",
-                "reason": f"the grader process died (exit code {code}) while grading this; see {self.log_path}"}
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.terminate()
-                self.process.wait()
-        self.process = None
-
-    def kill(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
 class GradingCheck:
     """`python -m autograder.grading.sandbox check ROOT`, run as a worker would run it (its folder, its sandbox
     uid): the sandbox builds, and a real answer kernel starts, imports this copy of the package and answers. What
     fails there would fail every notebook, so no notebook is graded before it has passed. It runs while the
-    grader processes start; `passed()` waits for it."""
+    local cluster starts; `passed()` waits for it."""
 
     def __init__(self, root, uid, say=lambda text: None):
         self.say = say
@@ -507,88 +345,145 @@ def _score(result):
     return f"{result['score']:g}/{result['max_score']:g}"
 
 
-def grade_in_parallel(root, tasks, workers, uid_base, log_dir, force=False, feedback=True, out=None, gate=None):
-    """Grade `tasks` with `workers` grader processes (nbgrader's log of worker i in `log_dir`/worker-i.log); print
-    one progress line per finished notebook to `out` (default: sys.stderr at the time of the call); return the
-    list of Result (in the order they finished). `gate`: called by each worker once its process has started,
-    before its first notebook; a false answer grades nothing."""
+def _recorded_score(root, task):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(gradebook_url(root)) as gb:
+        try:
+            submission = gb.find_submission(task.assignment, task.student)
+        except MissingEntry:
+            return None, None
+        return submission.score, submission.max_score
+
+
+class Progress:
+    """One line per finished notebook: its time, score or failure, and the time left."""
+
+    def __init__(self, total, out):
+        self.total, self.out, self.done, self.started = total, out, 0, time.perf_counter()
+
+    def __call__(self, result):
+        self.done += 1
+        elapsed = time.perf_counter() - self.started
+        left = elapsed / self.done * (self.total - self.done)
+        outcome = dataclasses.asdict(result)
+        detail = {"graded": _score(outcome), "skipped": f"{_score(outcome)} skipped: {result.reason}",
+                  "failed": f"FAILED: {result.reason}", "not graded": f"NOT GRADED: {result.reason}"}
+        extra = f"  feedback {result.feedback}" if result.feedback.startswith("failed") else ""
+        print(f"[{self.done:>{len(str(self.total))}}/{self.total}] {result.seconds:5.1f}s  {result.student}  "
+              f"{result.assignment}  {detail.get(result.status, result.status)}{extra}"
+              f"   (elapsed {_clock(elapsed)}, ~{_clock(left)} left)", file=self.out, flush=True)
+
+
+def grade_on_cluster(root, tasks, workers, uid_base, log_dir, force=False, feedback=True, out=None, gate=None,
+                     scheduler=None, say=lambda text: None):
+    """Grade `tasks` on Dask (autograder/class_grading/cluster.py): a local cluster of `workers` grader processes
+    (nbgrader's log of each in `log_dir`/worker-<pid>.log), or the cluster at `scheduler`. Prints one progress
+    line per finished notebook to `out` (default: sys.stderr at the time of the call); returns the list of
+    Result (in the order they finished). A task whose autograded/ folder exists is skipped unless `force` or
+    `task.interrupted`. `gate`: called once the local cluster is up, before any notebook is sent; a false
+    answer grades nothing. A task during which a worker died gets `task.interrupted` set (it was graded again)."""
+    from distributed import KilledWorker, as_completed
+
+    from autograder.class_grading import cluster
+
     out = out if out is not None else sys.stderr
+    root = Path(root)
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
-    pending = queue.Queue()
+    progress = Progress(len(tasks), out)
+    results = []
+    todo = []
     for task in tasks:
-        pending.put(task)
-    finished = queue.Queue()
-    deaths = Counter()
-    stop = threading.Event()
-    pool = [Worker(Path(root), i, uid_base + i, log_dir / f"worker-{i}.log") for i in range(workers)]
+        if not force and not task.interrupted and (root / "autograded" / task.student / task.assignment).is_dir():
+            score, top = _recorded_score(root, task)
+            results.append(Result(task.student, task.assignment, "skipped", "already autograded (--force to grade "
+                                  "again)", score=score, max_score=top))
+            progress(results[-1])
+        else:
+            todo.append(task)
+    if not todo:
+        return results
+    db_url = gradebook_url(root)
+    with cluster.grading_cluster(workers, uid_base, log_dir, scheduler) as (client, local):
+        if not local:
+            if db_url.startswith("sqlite:") and not cluster.worker_hosts(client) <= cluster.local_hosts():
+                raise RuntimeError("the gradebook is an SQLite file on this machine, which workers on other "
+                                   "machines cannot write: set c.CourseDirectory.db_url in nbgrader_config.py to a "
+                                   "PostgreSQL URL (README, \"Grading on a cluster\")")
+            checks = client.run(cluster.check_worker)
+            for address, (passed, text) in sorted(checks.items()):
+                say(f"{address}: {text}")
+            if not all(passed for passed, _ in checks.values()):
+                raise RuntimeError("the grading check failed on a worker: " + "; ".join(
+                    text for passed, text in checks.values() if not passed))
+        if gate is not None and not gate():
+            return results
+        # the course's files once per assignment, as a task (not scattered data): recomputed if a worker dies
+        shared = {a: client.submit(cluster.identity, cluster.course_files(root, a), key=f"course-{a}-{uuid.uuid4().hex[:8]}")
+                  for a in sorted({t.assignment for t in todo})}
+        futures, waiting = {}, list(reversed(todo))
 
-    def run(worker):
+        def submit_next():
+            task = waiting.pop()
+            submission = cluster.pack(root / "submitted" / task.student / task.assignment)
+            future = client.submit(cluster.grade_task, shared[task.assignment], submission, task.student,
+                                   task.assignment, db_url, feedback, pure=False,
+                                   key=f"grade-{task.assignment}-{task.student}-{uuid.uuid4().hex[:8]}")
+            futures[future] = task
+            return future
+
+        # As many notebooks in flight as the cluster has threads, no more: a worker then holds only the notebook
+        # it grades, and when it dies Dask counts that death against that notebook alone (not against others
+        # queued behind it), so "killed its worker twice" means what it says.
+        running = as_completed([submit_next() for _ in range(min(len(waiting), cluster.threads(client)))])
+        stopped_reason = None
         try:
-            if gate is not None:
+            for future in running:
+                if waiting and not stopped_reason:
+                    for _ in range(max(1, cluster.threads(client) - running.count())):
+                        if waiting:
+                            running.add(submit_next())
+                task = futures[future]
+                if future.status == "cancelled":
+                    continue
                 try:
-                    worker.start()  # while the gate's check runs; a process that does not start fails its task
-                except RuntimeError:
-                    pass
-                if not gate():
-                    return
-            while not stop.is_set():
-                try:
-                    task = pending.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    outcome = worker.grade(task, force, feedback)
-                except Exception as error:  # the process could not even start
-                    outcome = {"student": task.student, "assignment": task.assignment, "status": "failed",
-                               "reason": str(error)}
-                outcome["worker"] = worker.index
-                if outcome.get("status") == "died":  # killed mid-notebook (OOM killer, kill -9): once more, afresh
-                    deaths[(task.student, task.assignment)] += 1
-                    if deaths[(task.student, task.assignment)] < MAX_DEATHS:
-                        task.interrupted = outcome["reason"]
-                        pending.put(task)
-                        continue
-                    outcome.update(status="failed", reason=f"{outcome['reason']} (its grader process died "
-                                                           f"{MAX_DEATHS} times on it: not tried again)")
-                if outcome.get("status") == "stopped":  # the grader refuses to go on (e.g. no sandbox): neither
-                    stop.set()                         # this worker nor any other takes another task
-                finished.put(outcome)
-        finally:
-            worker.stop()
-
-    threads = [threading.Thread(target=run, args=(w,), daemon=True) for w in pool]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    results, total, stopped_reason = [], len(tasks), None
-    try:
-        while len(results) < total and (any(t.is_alive() for t in threads) or not finished.empty()):
-            try:
-                outcome = finished.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if outcome["status"] == "stopped":
-                stop.set()
-                stopped_reason = stopped_reason or outcome["reason"]
-                outcome["status"], outcome["reason"] = "not graded", f"grading stopped: {outcome['reason']}"
-            result = Result(**{k: v for k, v in outcome.items() if k in Result.__dataclass_fields__})
-            results.append(result)
-            elapsed = time.perf_counter() - started
-            left = elapsed / len(results) * (total - len(results))
-            detail = {"graded": _score(outcome), "skipped": f"{_score(outcome)} skipped: {result.reason}",
-                      "failed": f"FAILED: {result.reason}", "not graded": f"NOT GRADED: {result.reason}"}
-            extra = f"  feedback {result.feedback}" if result.feedback.startswith("failed") else ""
-            print(f"[{len(results):>{len(str(total))}}/{total}] {result.seconds:5.1f}s  {result.student}  "
-                  f"{result.assignment}  {detail.get(result.status, result.status)}{extra}"
-                  f"   (elapsed {_clock(elapsed)}, ~{_clock(left)} left)", file=out, flush=True)
-    except KeyboardInterrupt:
-        stop.set()
-        for worker in pool:
-            worker.kill()
-        raise
-    for thread in threads:
-        thread.join()
+                    outcome = future.result()
+                except KilledWorker:  # it took down MAX_DEATHS workers
+                    outcome = {"status": "failed", "reason": f"the grader process died while grading this, "
+                               f"{cluster.MAX_DEATHS} times: not tried again"}
+                    task.interrupted = task.interrupted or "the grader process died while grading it"
+                except Exception as error:  # the grading machinery on the worker, not the student's notebook
+                    outcome = {"status": "failed", "reason": f"grading failed on the worker: "
+                                                             f"{type(error).__name__}: {error}"[:300]}
+                files = outcome.pop("files", {})
+                if outcome.get("retried"):
+                    task.interrupted = "; ".join(filter(None, [task.interrupted, outcome["retried"]]))
+                if outcome.get("status") == "stopped":  # the grader refuses to go on (e.g. no sandbox)
+                    stopped_reason = stopped_reason or outcome["reason"]
+                    outcome["status"], outcome["reason"] = "not graded", f"grading stopped: {outcome['reason']}"
+                    for other in futures:
+                        other.cancel()
+                    waiting.clear()
+                if outcome.get("status") == "graded":
+                    cluster.install(files.get("autograded", {}), root / "autograded" / task.student / task.assignment)
+                    if files.get("feedback"):
+                        cluster.install(files["feedback"], root / "feedback" / task.student / task.assignment)
+                result = Result(**{**{k: v for k, v in outcome.items() if k in Result.__dataclass_fields__},
+                                   "student": task.student, "assignment": task.assignment})
+                results.append(result)
+                progress(result)
+                if stopped_reason:
+                    break
+            died = cluster.deaths(client, [f.key for f in futures])
+        except KeyboardInterrupt:
+            for future in futures:
+                future.cancel()
+            raise
+        for future, task in futures.items():
+            if died.get(future.key):
+                task.interrupted = "; ".join(filter(None, [task.interrupted, "the grader process died while grading "
+                                                           "it; a fresh one graded it again"]))
     done = {(r.student, r.assignment) for r in results}
     for task in tasks:
         if (task.student, task.assignment) not in done:
@@ -599,10 +494,15 @@ def grade_in_parallel(root, tasks, workers, uid_base, log_dir, force=False, feed
 
 # --- the command ----------------------------------------------------------------------------------------
 
-def export_grades(root, csv_path):
+def export_grades(root, csv_path, pauses=(2, 5, 10, 20, 30)):
+    """`nbgrader export`, tried again while the gradebook does not answer (a database server restarting)."""
     from autograder.tools.course import run_nbgrader
 
-    return run_nbgrader(["export", "--to", str(csv_path)], root)
+    for pause in pauses + (None,):
+        result = run_nbgrader(["export", "--to", str(csv_path)], root)
+        if result.returncode == 0 or "OperationalError" not in result.stderr + result.stdout or pause is None:
+            return result
+        time.sleep(pause)
 
 
 def summary(results, problems, seconds, workers, outputs, retried=()):
@@ -664,7 +564,10 @@ def main(argv=None):
     parser.add_argument("assignments", nargs="*", help="assignments to grade (default: every assignment that has "
                                                        "submissions)")
     parser.add_argument("--course", default=".", help="course root, the folder with nbgrader_config.py (default: .)")
-    parser.add_argument("--workers", type=int, default=0, help="grader processes (default: one per CPU core)")
+    parser.add_argument("--workers", type=int, default=0, help="grader processes of the local cluster (default: one "
+                                                                "per CPU core)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:8786", help="grade on this existing Dask cluster (workers "
+                        "started with `dask worker`) instead of a local one (README, \"Grading on a cluster\")")
     parser.add_argument("--uid-base", type=int, default=int(os.environ.get("KBH_GRADE_UID_BASE", DEFAULT_UID_BASE)),
                         help=f"sandbox uid of worker i is UID_BASE + i (default {DEFAULT_UID_BASE}, or "
                              "$KBH_GRADE_UID_BASE)")
@@ -749,13 +652,14 @@ def main(argv=None):
                                           f"{str(error).strip().splitlines()[-1][:300]}"))
             tasks = [t for t in tasks if t.assignment != name]
     retried = [] if args.force else find_interrupted(root, tasks)
-    check = GradingCheck(root, args.uid_base, say) if tasks else None
+    check = GradingCheck(root, args.uid_base, say) if tasks and not args.scheduler else None
     create_students(root, sorted({t.student for t in tasks}))
     workers = _worker_count(args.workers, tasks)
     log_dir = Path(args.log_dir or tempfile.mkdtemp(prefix="kbh-grade-class-")).resolve()
     say(f"Grading {len(tasks)} notebooks ({len({t.student for t in tasks})} students, "
-        f"{len({t.assignment for t in tasks})} assignments) with {workers} workers; nbgrader's log: "
-        f"{log_dir}/worker-*.log")
+        f"{len({t.assignment for t in tasks})} assignments) "
+        + (f"on the Dask cluster at {args.scheduler}; nbgrader's log: each worker's own" if args.scheduler else
+           f"with {workers} workers; nbgrader's log: {log_dir}/worker-*.log"))
     for problem in problems:
         say(f"  {'NOT GRADED' if problem.fatal else 'note'}: {problem}")
     for task in retried:
@@ -763,8 +667,9 @@ def main(argv=None):
     # Longest first: assignments with more cells tend to take longer, and a long one started last leaves a core idle.
     tasks.sort(key=lambda t: (-_cost(root, t.assignment), t.assignment, t.student))
     try:
-        results = (grade_in_parallel(root, tasks, workers, args.uid_base, log_dir, args.force, not args.no_feedback,
-                                     gate=check.passed) if tasks else [])
+        results = (grade_on_cluster(root, tasks, workers, args.uid_base, log_dir, args.force, not args.no_feedback,
+                                    gate=check.passed if check else None, scheduler=args.scheduler, say=say)
+                   if tasks else [])
         if check is not None and not check.passed():
             print(f"Nothing was graded: grading does not work here.\n{check.output}", file=sys.stderr)
             return 1
@@ -774,6 +679,9 @@ def main(argv=None):
         say("Interrupted: the grader processes were stopped; what finished is in the gradebook. Run the same "
             "command again to grade the rest (finished notebooks are skipped).")
         return 130
+    except (RuntimeError, OSError) as error:
+        print(f"Nothing more was graded: {error}", file=sys.stderr)
+        return 1
 
     outputs = [f"{course_app(root).coursedir.db_url} (nbgrader's gradebook)"]
     if shard:
