@@ -74,3 +74,4 @@ c.SandboxedKernelManager.cpu_seconds = 3600         # CPU seconds per notebook, 
 c.SandboxedKernelManager.memory_mb = 2048           # a TensorFlow kernel needs ~0.6 GB
 c.SandboxedKernelManager.processes = 512            # processes + threads of the sandbox uid
 c.SandboxedKernelManager.file_mb = 64               # largest file a notebook may write
+c.SandboxedKernelManager.disk_mb = 512              # all files a notebook writes together (a tmpfs, in memory)

@@ -8,6 +8,7 @@ grades anyway with a warning.
 """
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -246,6 +247,20 @@ def test_nothing_reached_the_grader_or_landed_outside_scratch(bank):
     assert list((root / "autograded").rglob("big.bin")) == []  # scratch is a private copy, deleted afterwards
 
 
+def test_disk_flood_hits_the_total_quota_and_the_notebook_goes_on(bank):
+    """60 MB files (each under the 64 MB per-file limit), written until a write fails: the scratch folder's tmpfs
+    (c.SandboxedKernelManager.disk_mb) stops them, the notebook keeps its points, the innocents theirs."""
+    from traitlets.config import PyFileConfigLoader
+
+    quota = PyFileConfigLoader("nbgrader_config.py", path=str(bank["root"])).load_config().SandboxedKernelManager.disk_mb
+    flooded = nbformat.read(bank["root"] / "autograded" / "disk-flood" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    said = "".join(o.get("text", "") for c in flooded.cells if c.cell_type == "code" for o in c.outputs)
+    stopped = re.search(r"disk flood stopped after (\d+) MB: No space left on device", said)
+    assert stopped, said[:2000]
+    assert int(stopped.group(1)) <= quota and int(stopped.group(1)) >= quota - 120
+    assert not list((bank["root"] / "autograded" / "disk-flood").rglob("flood-*.bin"))
+
+
 def test_output_flood_is_capped(bank):
     flooded = bank["root"] / "autograded" / "output-flood" / ASSIGNMENT / NOTEBOOK
     assert flooded.stat().st_size < 2_000_000
@@ -270,6 +285,24 @@ def test_dead_kernel_costs_only_the_cell_that_killed_it(bank):
 
 def test_no_sandbox_is_left_behind(bank):
     assert list(bank["tmp"].iterdir()) == []
+    assert not [line for line in Path("/proc/self/mounts").read_text().splitlines() if str(bank["tmp"]) in line]
+
+
+def test_the_scratch_tmpfs_of_a_grader_that_was_killed_is_swept(tmp_path):
+    """A grader killed with SIGKILL cannot unmount its scratch tmpfs (memory); the next sandbox removes it."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left, alive = tmp_path / "kbh-sandbox-dead" / "scratch", tmp_path / "kbh-sandbox-alive" / "scratch"
+    for folder, pid in ((left, dead.pid), (alive, os.getpid())):
+        folder.mkdir(parents=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", f"{sandbox.SCRATCH_MOUNT}-{pid}", str(folder)],
+                       check=True)
+    try:
+        sandbox.sweep_scratch_mounts()
+        assert not left.parent.exists() and os.path.ismount(alive)
+    finally:
+        sandbox.unmount_scratch(alive)
+        sandbox.unmount_scratch(left)
 
 
 # --- when the sandbox cannot be built ---------------------------------------------------------------------

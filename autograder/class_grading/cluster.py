@@ -233,7 +233,7 @@ def _scratch_course(files):
     """A course root in this worker's scratch folder holding `files` (one per distinct course content)."""
     digest = hashlib.sha256(repr(sorted((k, v[1]) for k, v in files.items())).encode()).hexdigest()[:16]
     if digest not in _SCRATCH:
-        folder = _SCRATCH.setdefault("folder", tempfile.mkdtemp(prefix="kbh-grader-"))
+        folder = _SCRATCH.setdefault("folder", tempfile.mkdtemp(prefix=f"kbh-grader-{os.getpid()}-"))
         root = Path(folder) / f"course-{digest}"
         unpack(files, root)
         _SCRATCH[digest] = root
@@ -323,7 +323,7 @@ def check_worker(uid_base=None):
     with this worker's sandbox uid: (passed, what it printed)."""
     import subprocess
 
-    folder = _SCRATCH.setdefault("folder", tempfile.mkdtemp(prefix="kbh-grader-"))
+    folder = _SCRATCH.setdefault("folder", tempfile.mkdtemp(prefix=f"kbh-grader-{os.getpid()}-"))
     probe = Path(folder) / "check"
     probe.mkdir(exist_ok=True)
     done = subprocess.run([sys.executable, "-m", "autograder.grading.sandbox", "check", str(probe)], cwd=probe,

@@ -450,9 +450,9 @@ def grade_on_cluster(root, tasks, workers, uid_base, log_dir, force=False, feedb
                 try:
                     outcome = future.result()
                 except KilledWorker:  # it took down MAX_DEATHS workers
-                    outcome = {"status": "failed", "reason": f"the grader process died while grading this, "
-                               f"{cluster.MAX_DEATHS} times: not tried again"}
-                    task.interrupted = task.interrupted or "the grader process died while grading it"
+                    outcome = {"status": "failed", "reason": f"the grader process died (or left) while grading "
+                               f"this, {cluster.MAX_DEATHS} times: not tried again"}
+                    task.interrupted = task.interrupted or "the grader process died (or left) while grading it"
                 except Exception as error:  # the grading machinery on the worker, not the student's notebook
                     outcome = {"status": "failed", "reason": f"grading failed on the worker: "
                                                              f"{type(error).__name__}: {error}"[:300]}
@@ -482,8 +482,8 @@ def grade_on_cluster(root, tasks, workers, uid_base, log_dir, force=False, feedb
             raise
         for future, task in futures.items():
             if died.get(future.key):
-                task.interrupted = "; ".join(filter(None, [task.interrupted, "the grader process died while grading "
-                                                           "it; a fresh one graded it again"]))
+                task.interrupted = "; ".join(filter(None, [task.interrupted, "the grader process died (or left) "
+                                                           "while grading it; another one graded it again"]))
     done = {(r.student, r.assignment) for r in results}
     for task in tasks:
         if (task.student, task.assignment) not in done:

@@ -162,6 +162,12 @@ class AnswerKernel:
             raise GraderFault(f"the answer kernel imports the autograder package from {found}, but the checker "
                               f"runs the one in {PACKAGE_DIR}: two copies of the course's package. Install this "
                               "checkout's (`pip install -e .` in its folder) into the environment that grades.")
+        if error.get("ename") == "ModuleNotFoundError" and "'autograder" in str(error.get("evalue", "")):
+            # e.g. a second checkout whose venv's editable install points at a first one the sandbox hides
+            raise GraderFault(f"the answer kernel cannot import the autograder package the checker runs from "
+                              f"{PACKAGE_DIR}: this environment installs another copy, or none (two copies of the "
+                              "course's package). Install this checkout's (`pip install -e .` in its folder) into "
+                              "the environment that grades.")
         raise GraderFault(f"the answer kernel could not run the grader's first cell (its connection and the setup "
                           f"cell's imports): {error.get('ename')}: {str(error.get('evalue', ''))[:300]}")
 

@@ -90,6 +90,9 @@ class Limits:
                   more than it touches (2.1 GB virtual for 0.6 GB resident on 2 cores, more with more cores).
     processes     processes and threads of the sandbox uid (RLIMIT_NPROC; TensorFlow starts a few per core).
     file_mb       largest file the kernel may write (RLIMIT_FSIZE; a bigger write fails with EFBIG).
+    disk_mb       all the files of the scratch folder together: it is a tmpfs of this size (mounted by the
+                  grader, which needs root; a write past it fails with ENOSPC). Its pages are memory, counted in
+                  memory_mb by the cgroup. Without root, only file_mb bounds what a notebook writes.
     open_files    open file descriptors (RLIMIT_NOFILE).
     """
 
@@ -98,6 +101,7 @@ class Limits:
     address_mb: int = 8192
     processes: int = 512
     file_mb: int = 64
+    disk_mb: int = 512
     open_files: int = 1024
 
     def rlimits(self, with_address_limit):
@@ -206,15 +210,19 @@ class Workspace:
     ipc: Path
 
     @classmethod
-    def create(cls, workdir, owner, skip=("*.ipynb", ".ipynb_checkpoints", "__pycache__")):
+    def create(cls, workdir, owner, skip=("*.ipynb", ".ipynb_checkpoints", "__pycache__"), disk_mb=None):
         """A fresh workspace whose scratch folder is a copy of `workdir` without `skip` (the notebooks, which
-        hold the hidden tests, are executed from nbgrader's memory and need not be on disk)."""
+        hold the hidden tests, are executed from nbgrader's memory and need not be on disk), on a tmpfs of
+        `disk_mb` MB when given and this process may mount one (root)."""
+        sweep_scratch_mounts()
         root = Path(tempfile.mkdtemp(prefix="kbh-sandbox-"))
         scratch, ipc = root / "scratch", root / "ipc"
+        scratch.mkdir()
+        if disk_mb:
+            mount_scratch(scratch, disk_mb)
         if workdir and Path(workdir).is_dir():
-            shutil.copytree(workdir, scratch, ignore=shutil.ignore_patterns(*skip), symlinks=True)
-        else:
-            scratch.mkdir()
+            shutil.copytree(workdir, scratch, ignore=shutil.ignore_patterns(*skip), symlinks=True,
+                            dirs_exist_ok=True)
         ipc.mkdir()
         (scratch / ".tmp").mkdir(exist_ok=True)  # the kernel's TMPDIR
         for folder in (scratch, ipc):
@@ -223,7 +231,52 @@ class Workspace:
         return cls(root, scratch, ipc)
 
     def remove(self):
+        unmount_scratch(self.scratch)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+SCRATCH_MOUNT = "kbh-scratch"  # the source name of a scratch tmpfs, then "-<pid of the grader that mounted it>"
+_NO_QUOTA = []
+
+
+def mount_scratch(folder, disk_mb):
+    """Mount a tmpfs of `disk_mb` MB on `folder`; True if mounted. Without root (or where mounting is refused) it
+    says so once on stderr, the grader's log, and the notebook is bounded per file only."""
+    if os.geteuid() == 0:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={int(disk_mb)}m,mode=700,nosuid,nodev",
+                               f"{SCRATCH_MOUNT}-{os.getpid()}", str(folder)], capture_output=True, text=True)
+        if done.returncode == 0:
+            return True
+        why = done.stderr.strip() or f"mount exited {done.returncode}"
+    else:
+        why = "the grader is not root"
+    if not _NO_QUOTA:
+        _NO_QUOTA.append(why)
+        print(f"grading sandbox: no total quota on a notebook's scratch folder ({why}); each file is still "
+              "limited", file=sys.stderr)
+    return False
+
+
+def unmount_scratch(folder):
+    if os.path.ismount(folder):
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def sweep_scratch_mounts(mounts="/proc/self/mounts"):
+    """Unmount and remove the scratch tmpfs of graders that died without removing theirs (SIGKILL)."""
+    try:
+        lines = Path(mounts).read_text().splitlines()
+    except OSError:
+        return
+    for line in lines:
+        source, target = (line.split() + ["", ""])[:2]
+        if not source.startswith(SCRATCH_MOUNT + "-"):
+            continue
+        pid = source.rsplit("-", 1)[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            target = target.replace("\\040", " ")
+            unmount_scratch(target)
+            shutil.rmtree(Path(target).parent, ignore_errors=True)
 
 
 def chown_tree(folder, owner):
@@ -398,6 +451,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     address_mb = Integer(Limits.address_mb, help="address space when no memory cgroup").tag(config=True)
     processes = Integer(Limits.processes, help="processes and threads of the sandbox uid").tag(config=True)
     file_mb = Integer(Limits.file_mb, help="largest file the kernel may write").tag(config=True)
+    disk_mb = Integer(Limits.disk_mb, help="all files the kernel writes together (a tmpfs; 0: no total "
+                                           "quota)").tag(config=True)
     use_memory_cgroup = Bool(True, help="limit memory with a cgroup v1 memory group when possible").tag(config=True)
     course_root = Unicode("", help="folder hidden from the kernel (default: the working folder)").tag(config=True)
     extra_hidden = List(Unicode(), help="more folders to hide from the kernel").tag(config=True)
@@ -408,7 +463,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def limits(self):
         return Limits(cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb, address_mb=self.address_mb,
-                      processes=self.processes, file_mb=self.file_mb)
+                      processes=self.processes, file_mb=self.file_mb, disk_mb=self.disk_mb)
 
     async def _async_pre_start_kernel(self, **kw):
         if opted_out():
@@ -416,7 +471,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             return await super()._async_pre_start_kernel(**kw)
         course_root = self.course_root or os.getcwd()
         preflight(course_root)
-        self._workspace = Workspace.create(kw.get("cwd"), sandbox_user())
+        self._workspace = Workspace.create(kw.get("cwd"), sandbox_user(), disk_mb=self.disk_mb)
         self.connection_file = str(self._workspace.ipc / "kernel.json")
         self.ip = str(self._workspace.ipc / "kernel")
         self.kernel_spec.interrupt_mode = "message"  # a signal would hit bubblewrap, not the kernel

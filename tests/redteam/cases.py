@@ -109,6 +109,18 @@ print("x" * 8_000_000)           # 8 MB on one line
 for i in range(50_000):
     print("line", i)
 """
+DISK_FLOOD = """
+import os
+written, chunk = 0, b"x" * (60 << 20)  # 60 MB files, each under the per-file limit (64 MB)
+try:
+    for i in range(64):                 # at most 3.8 GB, should the total quota fail
+        with open(f"flood-{i}.bin", "wb") as file:
+            file.write(chunk)
+        written += len(chunk)
+except OSError as error:
+    print(f"disk flood stopped after {written >> 20} MB: {os.strerror(error.errno)}")
+del chunk
+"""
 FORGED_REPLIES = """
 import os, sys
 # The kernel's real stdout/stderr (ipykernel keeps a copy of each before it captures them): a grader that read
@@ -136,6 +148,9 @@ CASES = [
     Case("output-flood", "8 MB on one line and 50 000 lines printed, then the right answer",
          with_answer_prefix(OUTPUT_FLOOD, "to_categorical_answer"), FULL,
          "all of it is kept in nbgrader's memory; LimitOutput cuts lines, not an 8 MB line"),
+    Case("disk-flood", "60 MB files written until the disk says no, then the right answer",
+         with_answer_prefix(DISK_FLOOD, "to_categorical_answer"), FULL,
+         "nothing bounds it: the files go next to the notebook in autograded/ until the course's disk is full"),
     Case("forged-replies", "writes the checker's 'done' reply to the kernel's real stdout and stderr, then the "
          "right answer", with_answer_prefix(FORGED_REPLIES), FULL, "nothing to forge: the lines go to the log"),
     Case("not-json", "a notebook file that is not JSON", raw_file(b"{this is not json"), None,
