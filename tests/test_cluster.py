@@ -85,18 +85,19 @@ class DaskCluster:
         log = open(self.folder / f"{name}.log", "ab")
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
-    def grading_worker_pid(self, seconds=60):
-        """The pid of a worker process that is grading a notebook now."""
+    def grading_worker_pid(self, finished=(), seconds=60):
+        """The pid of a worker process that is grading a notebook now (of a student not in `finished`)."""
         from distributed import Client
 
         with Client(self.address, timeout="60s") as client:
             pids = client.run(os.getpid)
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
-                busy = [w for w, keys in client.processing().items() if any(k.startswith("grade-") for k in keys)]
+                busy = [w for w, keys in client.processing().items()
+                        if any(k.startswith("grade-") and k.split("-")[2] not in finished for k in keys)]
                 if busy:
                     return pids[busy[0]]
-                time.sleep(0.1)
+                time.sleep(0.05)
         raise AssertionError("no worker was grading a notebook")
 
     def nanny_of(self, worker_pid):
@@ -206,7 +207,7 @@ def test_a_class_graded_on_a_dask_cluster_into_postgresql_scores_as_plain_nbgrad
 def test_a_worker_that_leaves_and_the_database_restarted_mid_run_cost_nothing(tmp_path, postgres, dask_cluster,
                                                                               plain_scores):
     """While the class is graded on the cluster, the worker grading a notebook leaves (its `dask worker` stopped
-    with SIGTERM) and the PostgreSQL server is stopped for a few seconds and started again: every notebook is
+    with SIGTERM) and the PostgreSQL server is stopped for 12 s and started again: every notebook is
     still graded once with its real score, submitted/ is untouched, and the summary says which were graded
     again. (A worker killed with SIGKILL: tests/test_grade_class.py.) Runs last: one worker is left."""
     import hashlib
@@ -240,11 +241,12 @@ def test_a_worker_that_leaves_and_the_database_restarted_mid_run_cost_nothing(tm
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     assert first.wait(300), "".join(lines)
-    leaving = dask_cluster.nanny_of(dask_cluster.grading_worker_pid())
+    finished = {line.split()[2] for line in lines if line.startswith("[")}
+    leaving = dask_cluster.nanny_of(dask_cluster.grading_worker_pid(finished))
     os.killpg(leaving.pid, signal.SIGTERM)  # a worker leaves the cluster (`dask worker` stopped) mid-notebook
     assert second.wait(300), "".join(lines)
     postgres.stop()
-    time.sleep(5)
+    time.sleep(12)  # longer than a notebook takes: the notebook in flight, or the next, finds no gradebook
     postgres.start()
     out = run.communicate(timeout=600)[0]
     reader.join(timeout=10)
@@ -254,5 +256,5 @@ def test_a_worker_that_leaves_and_the_database_restarted_mid_run_cost_nothing(tm
     assert digest().hexdigest() == before
     graded_again = out.split("Graded again (", 1)[-1]
     assert "the grader process died (or left) while grading it; another one graded it again" in graded_again, out
-    assert "the gradebook did not answer" in graded_again, out
+    assert "the gradebook did not answer" in graded_again, out + "".join(lines)
     assert leaving.wait(timeout=60) is not None

@@ -13,6 +13,7 @@ process of a uid, so two graders on one machine must not share one). A worker th
 the OOM killer) is restarted by its nanny and Dask runs the task again elsewhere; a notebook that takes down
 `MAX_DEATHS` workers is reported (`KilledWorker`), not tried forever.
 """
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -87,6 +88,10 @@ class GraderSetup(WorkerPlugin):
         self.uid_base, self.log_dir = uid_base, log_dir
 
     def setup(self, worker):
+        # Once per process: each client that connects registers the plugin again (and Dask tears the old one
+        # down), but the uid, the scratch folder and the kept checker process stay this process's.
+        if _SETUP:
+            return
         if self.log_dir:
             _redirect_output(Path(self.log_dir) / f"worker-{os.getpid()}.log")
         uid = claim_uid(self.uid_base)
@@ -94,10 +99,12 @@ class GraderSetup(WorkerPlugin):
         bin_dir = os.path.dirname(sys.executable)
         if os.environ.get("PATH", "").split(os.pathsep)[:1] != [bin_dir]:
             os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+        atexit.register(lambda: shutil.rmtree(_SCRATCH.get("folder", ""), ignore_errors=True))
+        _SETUP.append(uid)
         print(f"grader {worker.address}: pid {os.getpid()}, sandbox uid {uid}", file=sys.stderr, flush=True)
 
-    def teardown(self, worker):
-        shutil.rmtree(_SCRATCH.pop("folder", ""), ignore_errors=True)
+
+_SETUP = []
 
 
 # --- folders as bytes ------------------------------------------------------------------------------------------

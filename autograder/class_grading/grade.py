@@ -444,15 +444,19 @@ def grade_on_cluster(root, tasks, workers, uid_base, log_dir, force=False, feedb
                     for _ in range(max(1, cluster.threads(client) - running.count())):
                         if waiting:
                             running.add(submit_next())
-                task = futures[future]
+                task = futures.pop(future)
                 if future.status == "cancelled":
                     continue
                 try:
                     outcome = future.result()
+                    if cluster.deaths(client, [future.key]).get(future.key):
+                        task.interrupted = "; ".join(filter(None, [task.interrupted, "the grader process died (or "
+                                                                   "left) while grading it; another one graded it "
+                                                                   "again"]))
+                    future.release()  # else a worker that leaves later loses it and Dask grades it again
                 except KilledWorker:  # it took down MAX_DEATHS workers
                     outcome = {"status": "failed", "reason": f"the grader process died (or left) while grading "
                                f"this, {cluster.MAX_DEATHS} times: not tried again"}
-                    task.interrupted = task.interrupted or "the grader process died (or left) while grading it"
                 except Exception as error:  # the grading machinery on the worker, not the student's notebook
                     outcome = {"status": "failed", "reason": f"grading failed on the worker: "
                                                              f"{type(error).__name__}: {error}"[:300]}
@@ -475,15 +479,10 @@ def grade_on_cluster(root, tasks, workers, uid_base, log_dir, force=False, feedb
                 progress(result)
                 if stopped_reason:
                     break
-            died = cluster.deaths(client, [f.key for f in futures])
         except KeyboardInterrupt:
             for future in futures:
                 future.cancel()
             raise
-        for future, task in futures.items():
-            if died.get(future.key):
-                task.interrupted = "; ".join(filter(None, [task.interrupted, "the grader process died (or left) "
-                                                           "while grading it; another one graded it again"]))
     done = {(r.student, r.assignment) for r in results}
     for task in tasks:
         if (task.student, task.assignment) not in done:
