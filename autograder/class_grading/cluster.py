@@ -147,10 +147,6 @@ def install(files, target):
         shutil.rmtree(old, ignore_errors=True)
 
 
-def identity(value):
-    return value
-
-
 def course_files(root, assignment):
     """What a worker needs of the course to grade `assignment`: nbgrader_config.py and source/<assignment>/."""
     root = Path(root)

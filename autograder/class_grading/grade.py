@@ -419,9 +419,9 @@ def grade_on_cluster(root, tasks, workers, uid_base, log_dir, force=False, feedb
                     text for passed, text in checks.values() if not passed))
         if gate is not None and not gate():
             return results
-        # the course's files once per assignment, as a task (not scattered data): recomputed if a worker dies
-        shared = {a: client.submit(cluster.identity, cluster.course_files(root, a), key=f"course-{a}-{uuid.uuid4().hex[:8]}")
-                  for a in sorted({t.assignment for t in todo})}
+        # Each task carries its course files itself: a task that depended on data held by one worker would be sent
+        # to that worker (Dask's data locality) and the others would idle.
+        shared = {a: cluster.course_files(root, a) for a in sorted({t.assignment for t in todo})}
         futures, waiting = {}, list(reversed(todo))
 
         def submit_next():
