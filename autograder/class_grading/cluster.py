@@ -232,11 +232,18 @@ _SCRATCH = {}  # "folder": this worker's scratch folder; course digest: its cour
 _APIS = {}
 
 
+def _scratch_folder():
+    """This worker process's scratch folder (kbh-grader-<pid>-*), made on first use."""
+    if "folder" not in _SCRATCH:
+        _SCRATCH["folder"] = tempfile.mkdtemp(prefix=f"kbh-grader-{os.getpid()}-")
+    return _SCRATCH["folder"]
+
+
 def _scratch_course(files):
     """A course root in this worker's scratch folder holding `files` (one per distinct course content)."""
     digest = hashlib.sha256(repr(sorted((k, v[1]) for k, v in files.items())).encode()).hexdigest()[:16]
     if digest not in _SCRATCH:
-        folder = _SCRATCH.setdefault("folder", tempfile.mkdtemp(prefix=f"kbh-grader-{os.getpid()}-"))
+        folder = _scratch_folder()
         root = Path(folder) / f"course-{digest}"
         unpack(files, root)
         _SCRATCH[digest] = root
@@ -321,12 +328,12 @@ def _worker_name():
     return f"pid {os.getpid()}"
 
 
-def check_worker(uid_base=None):
+def check_worker():
     """Runs on a worker (`Client.run`): `python -m autograder.grading.sandbox check` in a scratch course root,
     with this worker's sandbox uid: (passed, what it printed)."""
     import subprocess
 
-    folder = _SCRATCH.setdefault("folder", tempfile.mkdtemp(prefix=f"kbh-grader-{os.getpid()}-"))
+    folder = _scratch_folder()
     probe = Path(folder) / "check"
     probe.mkdir(exist_ok=True)
     done = subprocess.run([sys.executable, "-m", "autograder.grading.sandbox", "check", str(probe)], cwd=probe,
@@ -365,9 +372,11 @@ def grading_cluster(workers, uid_base, log_dir, scheduler=None):
             finally:
                 client.close()
             return
+        # dashboard_address: the scheduler's HTTP server always starts; None would bind it to port 8787 on every
+        # interface (and warn when another cluster has it): a free port on loopback only
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
-                               dashboard_address=None, host="127.0.0.1", silence_logs=logging.ERROR,
-                               plugins={GraderSetup(uid_base, str(log_dir))})
+                               dashboard_address="127.0.0.1:0", host="127.0.0.1", silence_logs=logging.ERROR,
+                               plugins=(GraderSetup(uid_base, str(log_dir)),))
         client = Client(cluster)
         try:
             yield client, True
