@@ -509,7 +509,7 @@ def test_a_grader_that_exits_stops_the_batch_with_its_reason(tmp_path, monkeypat
 
     stop = {"success": False, "log": "[CRITICAL] Grading stopped", "error": "Traceback (most recent call last):\n"
             "  ...\nSystemExit: nbgrader autograde stopped: the grading sandbox is not available: no bwrap"}
-    result = cluster.autograde(FakeAPI(stop), {"student": "s", "assignment": "a"}, False, True)
+    result = cluster.autograde(FakeAPI(stop), {"student": "s", "assignment": "a"}, True)
     assert result["status"] == "stopped"
     assert result["reason"] == "nbgrader autograde stopped: the grading sandbox is not available: no bwrap"
 

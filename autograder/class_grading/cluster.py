@@ -96,9 +96,9 @@ class GraderSetup(WorkerPlugin):
             _redirect_output(Path(self.log_dir) / f"worker-{os.getpid()}.log")
         uid = claim_uid(self.uid_base)
         os.environ["KBH_SANDBOX_UID"] = os.environ["KBH_SANDBOX_GID"] = str(uid)
-        bin_dir = os.path.dirname(sys.executable)
-        if os.environ.get("PATH", "").split(os.pathsep)[:1] != [bin_dir]:
-            os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+        from autograder.class_grading.grade import _path_with_python_bin
+
+        _path_with_python_bin()
         atexit.register(lambda: shutil.rmtree(_SCRATCH.get("folder", ""), ignore_errors=True))
         _SETUP.append(uid)
         print(f"grader {worker.address}: pid {os.getpid()}, sandbox uid {uid}", file=sys.stderr, flush=True)
@@ -182,15 +182,16 @@ def failure_reason(result):
     return (tail[-1].strip() if tail else "nbgrader reported a failure without a reason")[:300]
 
 
-def autograde(api, task, force, feedback):
-    """nbgrader's autograde (and generate_feedback) of one {student, assignment} through `api`: a result dict
-    (status graded/skipped/failed/stopped, reason, score, max_score, feedback, seconds); nbgrader's log to stderr."""
+def autograde(api, task, feedback):
+    """nbgrader's autograde (and generate_feedback) of one {student, assignment} through `api`, in a scratch course
+    root where it was never graded: a result dict (status graded/failed/stopped, reason, score, max_score,
+    feedback, seconds, gradebook_lost); nbgrader's log to stderr."""
     import time
 
     from nbgrader.api import Gradebook, MissingEntry
 
     started = time.perf_counter()
-    outcome = api.autograde(task["assignment"], task["student"], force=force, create=True)
+    outcome = api.autograde(task["assignment"], task["student"], force=True, create=True)
     for _ in range(2):  # another worker held the gradebook past the busy timeout: grade this one again
         if outcome.get("success") or "database is locked" not in (outcome.get("log", "") or ""):
             break
@@ -205,12 +206,8 @@ def autograde(api, task, force, feedback):
             result.update(status="stopped", reason=error_tail[-1].split(":", 1)[-1].strip() or error_tail[-1])
         else:
             result.update(status="failed", reason=failure_reason(outcome))
-            text = (outcome.get("log", "") or "") + (outcome.get("error", "") or "")
-            result["gradebook_lost"] = "OperationalError" in text and "database is locked" not in text
-    elif "Skipping existing assignment" in log:
-        result["status"] = "skipped"
-        result["reason"] = "already autograded (--force to grade again)"
-    if result["status"] in ("graded", "skipped"):
+            result["gradebook_lost"] = _lost_gradebook(log + (outcome.get("error", "") or ""))
+    if result["status"] == "graded":
         try:
             with Gradebook(api.coursedir.db_url) as gb:
                 submission = gb.find_submission(task["assignment"], task["student"])
@@ -218,7 +215,7 @@ def autograde(api, task, force, feedback):
         except MissingEntry:
             pass
         if feedback:
-            made = api.generate_feedback(task["assignment"], task["student"], force=result["status"] == "graded")
+            made = api.generate_feedback(task["assignment"], task["student"], force=True)
             print(f"=== nbgrader generate_feedback {task['assignment']} --student {task['student']}: "
                   f"{'ok' if made.get('success') else 'FAILED'}\n{made.get('log', '')}{made.get('error', '')}",
                   file=sys.stderr, flush=True)
@@ -226,6 +223,11 @@ def autograde(api, task, force, feedback):
     result["seconds"] = time.perf_counter() - started
     return result
 
+
+def _lost_gradebook(text):
+    """True if an error's text says the gradebook's database did not answer (SQLite's "database is locked" is
+    another worker's write, retried by `autograde` itself)."""
+    return "OperationalError" in text and "database is locked" not in text
 
 
 _SCRATCH = {}  # "folder": this worker's scratch folder; course digest: its course root there
@@ -277,11 +279,6 @@ def _api(root, db_url):
 GRADEBOOK_RETRY_PAUSES = (2, 4, 8, 15, 30, 60)  # seconds between tries while the gradebook does not answer
 
 
-def _gradebook_unreachable(result):
-    return result.get("status") == "failed" and (result.get("gradebook_lost") or "OperationalError" in
-                                                  result.get("reason", ""))
-
-
 def grade_task(course, submission, student, assignment, db_url, feedback):
     """Runs on a worker: grade one submission (packed files) in a scratch course root; the result dict of
     `autograde` plus "files" (the autograded and feedback folders, packed), "worker", and "retried" (why it was
@@ -299,10 +296,11 @@ def grade_task(course, submission, student, assignment, db_url, feedback):
             unpack(submission, folders["submitted"])
             os.chdir(root)
             try:
-                result = autograde(api, {"student": student, "assignment": assignment}, True, feedback)
+                result = autograde(api, {"student": student, "assignment": assignment}, feedback)
             except Exception as error:  # the score read or the feedback step lost the gradebook
-                result = {"status": "failed", "reason": f"{type(error).__name__}: {error}"[:300]}
-            if not _gradebook_unreachable(result) or pause is None:
+                reason = f"{type(error).__name__}: {error}"
+                result = {"status": "failed", "reason": reason[:300], "gradebook_lost": _lost_gradebook(reason)}
+            if not result.get("gradebook_lost") or pause is None:
                 break
             retried.append(result["reason"])
             print(f"the gradebook did not answer ({result['reason']}); {student}/{assignment} again in {pause} s",

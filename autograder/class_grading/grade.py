@@ -345,15 +345,21 @@ def _score(result):
     return f"{result['score']:g}/{result['max_score']:g}"
 
 
-def _recorded_score(root, task):
+def _recorded_scores(root, tasks):
+    """{(student, assignment): (score, max score)} of the tasks' submissions in the gradebook, (None, None) if none:
+    one gradebook session for all of them."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(gradebook_url(root)) as gb:
-        try:
-            submission = gb.find_submission(task.assignment, task.student)
-        except MissingEntry:
-            return None, None
-        return submission.score, submission.max_score
+    scores = {}
+    if tasks:
+        with Gradebook(gradebook_url(root)) as gb:
+            for task in tasks:
+                try:
+                    submission = gb.find_submission(task.assignment, task.student)
+                    scores[task.student, task.assignment] = submission.score, submission.max_score
+                except MissingEntry:
+                    scores[task.student, task.assignment] = None, None
+    return scores
 
 
 class Progress:
@@ -393,15 +399,14 @@ def grade_on_cluster(root, tasks, workers, uid_base, log_dir, force=False, feedb
     log_dir.mkdir(parents=True, exist_ok=True)
     progress = Progress(len(tasks), out)
     results = []
-    todo = []
+    graded_before, todo = [], []
     for task in tasks:
-        if not force and not task.interrupted and (root / "autograded" / task.student / task.assignment).is_dir():
-            score, top = _recorded_score(root, task)
-            results.append(Result(task.student, task.assignment, "skipped", "already autograded (--force to grade "
-                                  "again)", score=score, max_score=top))
-            progress(results[-1])
-        else:
-            todo.append(task)
+        graded = not force and not task.interrupted and (root / "autograded" / task.student / task.assignment).is_dir()
+        (graded_before if graded else todo).append(task)
+    for (student, assignment), (score, top) in _recorded_scores(root, graded_before).items():
+        results.append(Result(student, assignment, "skipped", "already autograded (--force to grade again)",
+                              score=score, max_score=top))
+        progress(results[-1])
     if not todo:
         return results
     db_url = gradebook_url(root)
