@@ -28,6 +28,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,7 @@ import nbformat
 
 from autograder.tools.course import (REPO_ROOT, assignments, generate_assignments, make_course, replace_in_answer,
                                solved_submission)
+from autograder.grading.checker import TIMES_LINE
 from autograder.grading.cells import cell_is_graded, grade_id, has_hidden_tests, is_answer_cell, is_setup_cell
 from autograder.tools.timing import CHECK_BUDGET, NOTEBOOK_BUDGET, _seconds
 
@@ -259,6 +261,48 @@ def grade_fast(root, names, workers, uid_base, feedback=False, out=None):
     return seconds, cpu, data, result.returncode, result.stdout + result.stderr
 
 
+_AUTOGRADE_HEADER = re.compile(r"^=== nbgrader autograde (\S+) --student (\S+):", re.M)
+_CHECKER_TIMES = re.compile(re.escape(TIMES_LINE) + r" ([\d.]+) s \(answer kernel started and answers run "
+                            r"([\d.]+) s, checks ([\d.]+) s\)")
+
+
+def checker_times(log_dir):
+    """{(student, assignment): (checker, answer kernel, checks) seconds} from the workers' logs (a local
+    cluster writes them to `log_dir`; nbgrader's log of a notebook follows the line that names it)."""
+    times = {}
+    for log in Path(log_dir).glob("worker-*.log"):
+        text = log.read_text(errors="replace")
+        headers = list(_AUTOGRADE_HEADER.finditer(text))
+        for header, following in zip(headers, headers[1:] + [None]):
+            block = text[header.end():following.start() if following else len(text)]
+            found = _CHECKER_TIMES.search(block)
+            if found:
+                times[(header.group(2), header.group(1))] = tuple(float(v) for v in found.groups())
+    return times
+
+
+def print_time_per_phase(report, log_dir):
+    """Where a graded notebook's time goes, per assignment (medians): the answer kernel (started in the sandbox,
+    the answers run), the checks (the trusted checker calling the answers, Keras references), and nbgrader's own
+    steps around them (sanitize, restore the cells, write the notebook and the gradebook)."""
+    times = checker_times(log_dir)
+    rows = {}
+    for result in report.get("results", []):
+        phases = times.get((result["student"], result["assignment"]))
+        if result["status"] == "graded" and phases:
+            checker, kernel, checks = phases
+            rows.setdefault(result["assignment"], []).append(
+                (result["seconds"], kernel, checks, checker - kernel - checks, result["seconds"] - checker))
+    if not rows:
+        return
+    print("  where a notebook's time goes (median seconds): answer kernel (start, answers) | checks | rest of the "
+          "checker | nbgrader around the checker = the notebook")
+    for name, values in sorted(rows.items()):
+        medians = [statistics.median(column) for column in zip(*values)]
+        print(f"    {name:<22} {medians[1]:5.2f} | {medians[2]:5.2f} | {medians[3]:5.2f} | {medians[4]:5.2f} = "
+              f"{medians[0]:5.2f}")
+
+
 # --- comparing ------------------------------------------------------------------------------------------
 
 def cell_scores(root):
@@ -360,6 +404,7 @@ def run(base, names, args):
         for name, values in sorted(per_assignment.items()):
             values.sort()
             print(f"    {name:<22} {values[len(values) // 2]:6.1f} {values[-1]:6.1f}")
+        print_time_per_phase(report, fast_root / "grade_class_logs")
 
     differences, cells = compare(plain_root, fast_root)
     ok = not differences and not plain_failures and code == 0

@@ -20,7 +20,7 @@ from autograder.checks.runner import Case, check_property, check_rejects, compar
 from autograder.checks.compare import Mistake
 from autograder.checks.describe import describe_call
 from autograder.checks.errors import CheckFailed
-from autograder.checks.keras_reference import built_layer, keras, sigmoid, softmax
+from autograder.checks.keras_reference import built_layer, keras, same_for_every_student, sigmoid, softmax
 
 FLOAT_DTYPES = (np.float32, np.float64)
 
@@ -56,6 +56,7 @@ def _keras_conv(class_name, x, kernel, bias, strides, padding):
     return np.asarray(layer(_float32(x)))
 
 
+@same_for_every_student
 def keras_conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid"):
     """keras.layers.Conv2D(filters, kernel.shape[:2], strides, padding) with weights [kernel, bias], on x."""
     return _keras_conv("Conv2D", x, kernel, bias, _pair(strides), padding)
@@ -66,11 +67,13 @@ def keras_conv2d_one_image(image, kernel):
     return keras_conv2d(np.asarray(image)[None], kernel)[0]
 
 
+@same_for_every_student
 def keras_conv1d(x, kernel, bias=None, strides=1, padding="valid"):
     """keras.layers.Conv1D(filters, kernel.shape[0], strides, padding) with weights [kernel, bias], on x."""
     return _keras_conv("Conv1D", x, kernel, bias, int(strides), padding)
 
 
+@same_for_every_student
 def keras_max_pooling2d(x, pool_size=(2, 2), strides=None, padding="valid"):
     """keras.layers.MaxPooling2D(pool_size, strides, padding) on x."""
     strides = None if strides is None else _pair(strides)
@@ -79,6 +82,7 @@ def keras_max_pooling2d(x, pool_size=(2, 2), strides=None, padding="valid"):
     return np.asarray(layer(_float32(x)))
 
 
+@same_for_every_student
 def keras_max_pooling1d(x, pool_size=2, strides=None, padding="valid"):
     """keras.layers.MaxPooling1D(pool_size, strides, padding) on x."""
     strides = None if strides is None else int(strides)
@@ -87,11 +91,13 @@ def keras_max_pooling1d(x, pool_size=2, strides=None, padding="valid"):
     return np.asarray(layer(_float32(x)))
 
 
+@same_for_every_student
 def keras_flatten(x):
     """keras.layers.Flatten() on x."""
     return np.asarray(_layer("Flatten", (None,) + np.shape(x)[1:])(_float32(x)))
 
 
+@same_for_every_student
 def keras_global_average_pooling1d(x):
     """keras.layers.GlobalAveragePooling1D() on x."""
     return np.asarray(_layer("GlobalAveragePooling1D", (None, None, np.shape(x)[-1]))(_float32(x)))
@@ -133,6 +139,7 @@ def keras_layers_from_spec(model_weights, spec):
     return made
 
 
+@same_for_every_student
 def keras_predict_cnn(x, model_weights, spec):
     """The Keras layers `spec` describes, given `model_weights`, applied to x in turn in inference mode.
 

@@ -119,6 +119,7 @@ EXTREME_INPUTS = (
 
 # --- relu ----------------------------------------------------------------------------------------------------
 
+@keras_reference.same_for_every_student
 @_quiet
 def keras_relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """keras.activations.relu (Keras 3 arguments: no `alpha=`)."""
@@ -206,6 +207,7 @@ def check_relu(relu, cases=None, max_examples=40):
 
 # --- sigmoid, tanh, linear -------------------------------------------------------------------------------------
 
+@keras_reference.same_for_every_student
 @_quiet
 def keras_sigmoid(x):
     keras = keras_reference.keras()
@@ -213,6 +215,7 @@ def keras_sigmoid(x):
     return keras.ops.convert_to_numpy(keras.activations.sigmoid(x))
 
 
+@keras_reference.same_for_every_student
 @_quiet
 def keras_tanh(x):
     keras = keras_reference.keras()
@@ -220,6 +223,7 @@ def keras_tanh(x):
     return keras.ops.convert_to_numpy(keras.activations.tanh(x))
 
 
+@keras_reference.same_for_every_student
 @_quiet
 def keras_linear(x):
     keras = keras_reference.keras()
@@ -272,6 +276,7 @@ def check_linear(linear, cases=None, max_examples=20):
 
 # --- softmax -------------------------------------------------------------------------------------------------
 
+@keras_reference.same_for_every_student
 @_quiet
 def keras_softmax(x, axis=-1):
     keras = keras_reference.keras()
@@ -379,6 +384,7 @@ def _call_dense(x, kernel, bias, activation, dtype):
     return keras.ops.convert_to_numpy(layer(np.asarray(x, dtype=dtype)))
 
 
+@keras_reference.same_for_every_student
 @_quiet
 def keras_dense(x, kernel, bias=None, activation=None):
     """A keras.layers.Dense with the same weights (set_weights) and activation, in the input's dtype, called on
@@ -539,6 +545,7 @@ def check_glorot_uniform_limit(glorot_uniform_limit, cases=None, max_examples=25
 
 # --- count_params ----------------------------------------------------------------------------------------------
 
+@keras_reference.same_for_every_student
 @_quiet
 def keras_count_params(input_dim, units):
     """count_params() of a keras.layers.Dense(units) built on input_dim features (what model.count_params()
@@ -595,6 +602,7 @@ def keras_mlp(weights, activations):
     return model
 
 
+@keras_reference.same_for_every_student
 @_quiet
 def keras_predict_mlp_model(x, weights, activations):
     """keras_mlp(weights, activations) called on x. (Eagerly: model.predict would trace a new tf.function for
@@ -605,6 +613,7 @@ def keras_predict_mlp_model(x, weights, activations):
     return keras.ops.convert_to_numpy(model(np.asarray(x, dtype=np.float32), training=False))
 
 
+@keras_reference.same_for_every_student
 @_quiet
 def keras_predict_mlp(x, weights, activations):
     """What a Dense-only Sequential model computes, layer by layer: each keras.layers.Dense (float32, like a

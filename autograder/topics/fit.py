@@ -687,6 +687,7 @@ def make_problem(seed, n=40, features=3, hidden=(5,), loss="categorical_crossent
 
 # --- exercise 5: mlp_gradients --------------------------------------------------------------------------------
 
+@keras_reference.same_for_every_student
 def keras_mlp_gradients(x, y, weights, activations, loss):
     """tf.GradientTape of the batch loss as model.fit computes it: the compiled loss (mean over the batch,
     'sum_over_batch_size') of a Dense stack with these weights, plus the L2 kernel penalty (model.losses)."""
@@ -784,8 +785,13 @@ def keras_fit(x, y, weights, activations, loss, optimizer, run_eagerly=True, **f
     """model.fit on a Dense Sequential with these initial weights: (final weights, history.history).
 
     run_eagerly=True (default) is faster for the few steps of a check (no tracing); pass False for long runs.
+    Without shuffle=True (random batches) the result depends on the arguments alone and is remembered.
     """
-    keras = keras_reference.keras()
+    fit_once = _keras_fit if fit_kwargs.get("shuffle") else _keras_fit_remembered
+    return fit_once(x, y, weights, activations, loss, optimizer, run_eagerly, **fit_kwargs)
+
+
+def _keras_fit(x, y, weights, activations, loss, optimizer, run_eagerly, **fit_kwargs):
     name, _ = _parse_loss(loss)
     model = build_keras_mlp(weights, activations, loss)
     metrics = ["accuracy"] if name != "mse" else []
@@ -794,6 +800,9 @@ def keras_fit(x, y, weights, activations, loss, optimizer, run_eagerly=True, **f
     kwargs.setdefault("shuffle", False)
     history = model.fit(np.asarray(x, np.float32), np.asarray(y, np.float32), verbose=0, **kwargs)
     return [np.asarray(w) for w in model.get_weights()], {k: list(map(float, v)) for k, v in history.history.items()}
+
+
+_keras_fit_remembered = keras_reference.same_for_every_student(_keras_fit)
 
 
 # Final weights and history after a few epochs carry every step's float32 rounding (Keras) into the next steps,

@@ -22,7 +22,7 @@ from autograder.checks.compare import Mistake, compare_arrays
 from autograder.checks.describe import describe_call, type_name
 from autograder.checks.errors import CheckFailed
 from autograder.checks.calling import as_array, call_student, expect_value_error
-from autograder.checks.keras_reference import built_layer, keras, sigmoid, softmax
+from autograder.checks.keras_reference import built_layer, keras, same_for_every_student, sigmoid, softmax
 
 FLOAT_DTYPES = (np.float32, np.float64)
 
@@ -47,6 +47,7 @@ def _lstm_layer(input_dim, units, return_sequences):
     return _cached(("lstm", input_dim, units, return_sequences), make)
 
 
+@same_for_every_student
 def keras_embedding(ids, table):
     """keras.layers.Embedding(input_dim, output_dim) with `table` as its weights, called on `ids`."""
     table = np.asarray(table)
@@ -61,6 +62,7 @@ def keras_embedding(ids, table):
     return np.asarray(layer(np.asarray(ids)))
 
 
+@same_for_every_student
 def keras_lstm(x, kernel, recurrent_kernel, bias, return_sequences=False, initial_state=None):
     """keras.layers.LSTM(units, return_sequences=..., return_state=True) with the given weights, called on `x`
     (and `initial_state=[h0, c0]` when given). Returns (output, h, c) as NumPy arrays."""
@@ -72,6 +74,7 @@ def keras_lstm(x, kernel, recurrent_kernel, bias, return_sequences=False, initia
     return np.asarray(output), np.asarray(h), np.asarray(c)
 
 
+@same_for_every_student
 def keras_lstm_step(x_t, h, c, kernel, recurrent_kernel, bias):
     """keras.layers.LSTMCell, the step keras.layers.LSTM runs at every time step, with the given weights,
     called on x_t from the state [h, c]. Returns (h_new, c_new)."""
@@ -110,6 +113,7 @@ def stacked_lstm_model(timesteps, data_dim, units, flags, num_classes):
     return _cached(("stacked", timesteps, data_dim, tuple(units), tuple(map(bool, flags)), num_classes), make)
 
 
+@same_for_every_student
 def keras_predict_stacked_lstm(x, weights, return_sequences_flags):
     """The stacked model with `weights` (its get_weights() layout) applied to `x`: model(x), which is what
     model.predict computes batch by batch, without predict's one-off tf.function tracing for every model."""
@@ -497,6 +501,7 @@ def _simulate_stateful(case, carry=True, reset=True, carry_c=True):
     return outputs
 
 
+@same_for_every_student
 def keras_stateful(case):
     """Outputs of a Keras 3 stateful LSTM (Input(batch_shape=(batch_size, None, input_dim)), LSTM(units,
     stateful=True, return_sequences=...)) fed case.calls in order, reset_state() where asked."""

@@ -32,12 +32,14 @@ def _l1l2(w, l1, l2):
 
 # --- references -------------------------------------------------------------------------------------------
 
+@keras_reference.same_for_every_student
 def keras_l1_penalty(w, l1=0.01):
     """keras.regularizers.L1(l1) called on the array."""
     keras = keras_reference.keras()
     return np.asarray(float(np.asarray(keras.regularizers.L1(l1)(np.asarray(w)))))
 
 
+@keras_reference.same_for_every_student
 def keras_l2_penalty(w, l2=0.01):
     """keras.regularizers.L2(l2) called on the array."""
     keras = keras_reference.keras()
@@ -49,6 +51,7 @@ def keras_l1_l2_penalty(w, l1=0.0, l2=0.0):
     return np.asarray(_l1l2(w, l1, l2))
 
 
+@keras_reference.same_for_every_student
 def keras_penalty_gradient(w, l1=0.0, l2=0.0):
     """d L1L2(l1, l2)(w) / dw from tf.GradientTape (TF's subgradient of |w| at 0 is sign(0) = 0)."""
     import tensorflow as tf

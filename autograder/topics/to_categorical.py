@@ -10,6 +10,7 @@ from autograder.checks.strategies import class_labels, class_scores
 
 # --- references -------------------------------------------------------------------------------------------
 
+@keras_reference.same_for_every_student
 def keras_to_categorical(y, num_classes=None):
     """The live Keras result: keras.utils.to_categorical(y, num_classes)."""
     return keras_reference.keras().utils.to_categorical(y, num_classes)

@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 from autograder.checks.calling import as_array
 from autograder.checks.compare import RTOL, Mistake, compare_arrays
 from autograder.checks.errors import CheckFailed
-from autograder.checks.keras_reference import keras, sigmoid, softmax
+from autograder.checks.keras_reference import keras, same_for_every_student, sigmoid, softmax
 from autograder.checks.runner import (Case, call_on_case, check_rejects, input_size, invalid_inputs, rejects_tail,
                                       report_pass, run_cases)
 from autograder.topics.compile.shared import agrees, describe_precisely, f64, to_numpy
@@ -106,7 +106,7 @@ def _keras_call(function, y_true, y_pred, **kwargs):
 def _loss_references(loss_name):
     def references(y_true, y_pred, **kwargs):
         return _keras_call(getattr(keras().losses, loss_name), y_true, y_pred, **kwargs)
-    return references
+    return same_for_every_student(references)
 
 
 def _clip(p):
@@ -292,7 +292,7 @@ def _metric_references(metric_name):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return [to_numpy(getattr(keras().metrics, metric_name)(y_true, y_pred, **kwargs))]
-    return references
+    return same_for_every_student(references)
 
 
 def categorical_accuracy_mistakes(y_true, y_pred):

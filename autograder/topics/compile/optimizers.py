@@ -14,7 +14,7 @@ from autograder.checks.calling import as_array, call_student
 from autograder.checks.compare import RTOL, Mistake, compare_arrays, matching_mistake
 from autograder.checks.describe import type_name
 from autograder.checks.errors import CheckFailed
-from autograder.checks.keras_reference import keras
+from autograder.checks.keras_reference import keras, same_for_every_student
 from autograder.checks.runner import Case, check_rejects, input_size, invalid_inputs, rejects_tail, report_pass, run_cases
 from autograder.topics.compile.shared import agrees, f64, show, to_numpy
 
@@ -41,6 +41,7 @@ def _keras_hyperparameters(kwargs):
     return {k: (bool(v) if k == "nesterov" else float(v)) for k, v in kwargs.items()}
 
 
+@same_for_every_student
 def keras_paths(class_name, cases):
     """The parameter after each step of keras.optimizers.<class_name>, for every Case((param0, grads), kwargs).
 
