@@ -335,8 +335,10 @@ def check_worker():
     probe = Path(folder) / "check"
     probe.mkdir(exist_ok=True)
     done = subprocess.run([sys.executable, "-m", "autograder.grading.sandbox", "check", str(probe)], cwd=probe,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
-    return done.returncode == 0, f"{socket.gethostname()}: {done.stdout.strip()}"
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+    # The probe kernel's own log (e.g. IPython noting the interrupt that stops it) matters only on a failure.
+    said = done.stdout.strip() if done.returncode == 0 else f"{done.stdout.strip()}\n{done.stderr.strip()}".strip()
+    return done.returncode == 0, f"{socket.gethostname()}: {said}"
 
 
 # --- the cluster -----------------------------------------------------------------------------------------------
