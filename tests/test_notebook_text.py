@@ -117,13 +117,18 @@ def fit_case(kind):
     return case(kind)
 
 
+def train_case_10(kind):
+    from autograder.topics.lstm_backprop import train_case
+    return train_case(kind)
+
+
 def batch_sizes(n, batch_size):
     return tuple(min(batch_size, n - start) for start in range(0, n, batch_size))
 
 
 W = "00_workflow"
-C1, D2, C3, F4, R5, S6, K7, L8 = ("01_to_categorical", "02_dense_activations", "03_compile", "04_fit",
-                                  "05_regularizers", "06_save_load", "07_cnn", "08_lstm")
+C1, D2, C3, F4, R5, S6, K7, L8, B10 = ("01_to_categorical", "02_dense_activations", "03_compile", "04_fit",
+                                       "05_regularizers", "06_save_load", "07_cnn", "08_lstm", "10_lstm_backprop")
 SUMMARY = "model.summary()"
 CLAIMS = [
     # 00: the model summary, the data, the regression example, the schedules
@@ -248,6 +253,14 @@ CLAIMS = [
     Claim(L8, "Statefulness only helps", rf"a chunk of ({N}) symbols", code(L8, "def make_streams(", r"marker_rate = \d+, (\d+),")),
     Claim(L8, "Statefulness only helps", rf"of all ({N}) streams", code(L8, "def make_streams(", r"marker_rate = (\d+),")),
     Claim(L8, "Finally, look inside the cell", rf"a large constant \(({N})\)", code(L8, "def gates_from_step(", r"= 0\.0, 0\.0, ([\d.]+)")),
+    # 10: the training check's run, the longer demo run, the gradient through time
+    Claim(B10, "The check trains a Keras model", rf"({N}) samples in batches of", lambda: len(train_case_10("stateless").args[0])),
+    Claim(B10, "The check trains a Keras model", rf"samples in batches of ({N})", lambda: train_case_10("stateless").kwargs["batch_size"]),
+    Claim(B10, "The check trains a Keras model", rf"last batch\), ({N}) epochs", lambda: train_case_10("stateless").kwargs["epochs"]),
+    Claim(B10, "Here is a longer run", rf"the same ({N}) sequences", code(B10, "sequence_problem(7, n=64", r"n=(\d+)")),
+    Claim(B10, "Here is a longer run", rf"({N}) epochs of SGD", code(B10, "sequence_problem(7, n=64", r"epochs=(\d+)\)")),
+    Claim(B10, "after 48 optimizer steps", rf"after ({N}) optimizer steps", lambda: math.ceil(grab(cell_with(B10, "sequence_problem(7, n=64", "code").source, r"n=(\d+)") / grab(cell_with(B10, "sequence_problem(7, n=64", "code").source, r"batch_size=(\d+)")) * grab(cell_with(B10, "sequence_problem(7, n=64", "code").source, r"epochs=(\d+)\)")),
+    Claim(B10, "Two `True`s: 40 steps back", rf"True`s: ({N}) steps back", code(B10, "def gradient_through_time(", r"steps=(\d+)")),
 ]
 
 
