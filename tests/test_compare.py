@@ -267,6 +267,11 @@ def test_descriptions_of_values_and_calls():
     assert describe_value(np.array(2.5)) == "np.array(2.5)"
     assert describe_value(list(range(20))) == "list of length 20"
     assert describe_value([0, 1]) == "[0, 1]"
+    states = (np.zeros((2, 3)), np.ones((2, 3), np.float32))  # e.g. d_final_state: not every number of both
+    assert describe_value(states) == "(np.array([[0., 0., 0.], [0., 0., 0.]]), " \
+                                     "np.array([[1., 1., 1.], [1., 1., 1.]], dtype=float32))"
+    weights = [np.zeros((20, 3), np.float32), np.zeros(3, np.float32)]
+    assert describe_value(weights) == "[float32 array of shape (20, 3), np.array([0., 0., 0.], dtype=float32)]"
     assert describe_value("x" * 100).startswith("str ('xxx") and len(describe_value("x" * 100)) < 80
     assert describe_number(np.float32(0.5)) == "0.5" and describe_number(np.int64(3)) == "3"
     assert describe_index((1, 2)) == "(1, 2)" and describe_index((4,)) == "[4]"

@@ -26,6 +26,10 @@ def describe_value(value):
         return f"{value.dtype} array of shape {value.shape}"
     if isinstance(value, (list, tuple)) and len(value) > _MAX_SHOWN:
         return f"{type(value).__name__} of length {len(value)}"
+    if type(value) in (list, tuple) and any(type(v) in (np.ndarray, list, tuple) for v in value):
+        # a list of weights, a pair of states: each item described on its own (repr would print every number)
+        inner = ", ".join(describe_value(v) for v in value)
+        return f"[{inner}]" if type(value) is list else f"({inner}{',' if len(value) == 1 else ''})"
     if isinstance(value, float):
         return f"{value:.6g}"
     text = _ADDRESS.sub("", repr(value))  # an address differs every run and tells a student nothing
