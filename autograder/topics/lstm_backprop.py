@@ -20,7 +20,7 @@ from autograder.checks.calling import as_array, as_number, call_student
 from autograder.checks.keras_reference import built_layer, keras, same_for_every_student, sigmoid
 from autograder.topics import fit as _fit
 from autograder.topics.fit import CALLBACKS, GIVEN_STAND_INS, loss_and_gradient, make_optimizer  # noqa: F401
-from autograder.topics.lstm import np_lstm_step
+from autograder.topics.lstm import _lstm_layer, np_lstm_step
 
 __all__ = ["CALLBACKS", "GIVEN_STAND_INS", "loss_and_gradient", "make_optimizer"]
 
@@ -122,15 +122,6 @@ def np_embedding_backward(ids, dout, vocab_size, overwrite=False):
 
 
 # --- Keras references -------------------------------------------------------------------------------------
-
-def _lstm_layer(input_dim, units, return_sequences):
-    def make():
-        layer = keras().layers.LSTM(units, return_sequences=return_sequences, return_state=True)
-        layer.build((None, None, input_dim))
-        return layer
-
-    return _cached(("lstm", input_dim, units, return_sequences), make)
-
 
 @same_for_every_student
 def keras_lstm_backward(x, kernel, recurrent_kernel, bias, dout, return_sequences=False, initial_state=None,
