@@ -44,6 +44,9 @@ _memo_bytes = 0
 _memo_counts = collections.Counter()  # "hit" / "miss" / "not kept"
 
 
+_PLAIN_SCALARS = (bool, int, float, complex, str)  # exact types: a subclass could lie about its value
+
+
 class _NotPlainData(Exception):
     """A value the memo does not key or keep: anything but numbers, strings, None, NumPy arrays (not of objects),
     and tuples, lists, dicts and the course's own dataclasses of those."""
@@ -52,7 +55,7 @@ class _NotPlainData(Exception):
 def _feed(digest, value):
     """Feed `value`, tagged with its exact type and shape, into `digest` (a hashlib object)."""
     kind = type(value)
-    if value is None or kind in (bool, int, float, complex, str):
+    if value is None or kind in _PLAIN_SCALARS:
         digest.update(f"{kind.__name__}:{value!r};".encode())
     elif kind is np.ndarray or isinstance(value, np.generic):
         array = np.asarray(value)
@@ -111,7 +114,7 @@ def _code_text(code):
 def _copied(value):
     """A copy of a result the memo keeps (arrays copied: a check may change what it was given), and its bytes."""
     kind = type(value)
-    if value is None or kind in (bool, int, float, complex, str) or isinstance(value, np.generic):
+    if value is None or kind in _PLAIN_SCALARS or isinstance(value, np.generic):
         return value, 8
     if kind is np.ndarray and not value.dtype.hasobject:
         return value.copy(), value.nbytes
