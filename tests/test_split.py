@@ -98,6 +98,51 @@ def test_the_checker_side_refuses_to_send_objects():
         wire.dumps(np.array([1, None], dtype=object))
 
 
+class ChecksFunction:
+    """A function of the checks that a student's function is given to call (as notebook 09's f)."""
+
+    _kbh_grader_function = ("topic.call_function", 12)
+
+    def __repr__(self):
+        return "<f(x) = sum(x**3)>"
+
+
+def test_a_function_of_the_checks_goes_as_a_stub_only_the_answer_kernel_accepts():
+    data = wire.dumps({"op": "call", "args": [ChecksFunction(), np.ones(2)]})
+    with pytest.raises(wire.WireError, match="only by the answer kernel"):
+        wire.loads(data)  # the checker never takes a function from the answer kernel
+    stub, x = wire.loads(data, make_function=lambda *made: made)["args"]
+    assert stub == ("topic.call_function", 12, "<f(x) = sum(x**3)>") and same(x, np.ones(2))
+
+    class Pretender(ChecksFunction):
+        _kbh_grader_function = ["topic.call_function", "12"]  # not (str, int): an object like any other
+
+    with pytest.raises(wire.WireError, match="cannot be sent"):
+        wire.dumps(Pretender())
+
+
+def test_a_stub_called_by_the_students_code_asks_the_checker_over_the_channel(socket_pair, monkeypatch):
+    from autograder.grading import answer_kernel
+
+    checker_end, kernel_end = socket_pair
+    monkeypatch.setattr(answer_kernel, "_CHANNEL", kernel_end)
+    request = wire.dumps({"op": "call", "name": "numerical", "ref": None, "args": [ChecksFunction(), 2.0],
+                          "kwargs": {}})
+    namespace = {"numerical": lambda f, x: (f(x + 1e-3) - f(x - 1e-3)) / 2e-3}
+    replies = []
+    student = threading.Thread(target=lambda: replies.append(answer_kernel.answer(request, namespace)))
+    student.start()
+    asked = []
+    for _ in range(2):  # the checker's side: each call of f arrives as a callback, answered with x**3
+        callback = wire.loads(wire.recv_frame(checker_end, time.monotonic() + 10))
+        asked.append(callback)
+        wire.send_frame(checker_end, wire.dumps({"ok": True, "value": callback["args"][1] ** 3}))
+    student.join(10)
+    assert [(c["op"], c["name"], c["args"][0]) for c in asked] == [("callback", "topic.call_function", 12)] * 2
+    assert [c["args"][1] for c in asked] == [2.001, 1.999]
+    assert abs(wire.loads(replies[0])["value"] - 12.0) < 1e-5
+
+
 def header_message(header, body=b""):
     text = __import__("json").dumps(header).encode()
     return struct.pack("<Q", len(text)) + text + body
@@ -327,11 +372,18 @@ def test_close_topics_drops_every_topic_module_after_its_close(monkeypatch):
     try:
         topics.close_topics()
         assert closed == [True] and not [n for n in sys.modules if n.startswith("autograder.topics.")]
+        # the way notebook 09's module imports 04's: the package's attribute is read first, and must not be the old
+        from autograder.topics import fit as imported_from_the_package
+        assert sys.modules["autograder.topics.fit"] is imported_from_the_package is not module
         assert topics.topic_of("04_fit").callbacks  # imported afresh
-        assert sys.modules["autograder.topics.fit"] is not module
         sys.modules["autograder.topics.fit"].close()
+        with pytest.raises(RuntimeError, match="closed"):  # a closed helper thread fails, it does not hang
+            imported_from_the_package.loss_and_gradient("mse", np.zeros((1, 1)), np.zeros((1, 1)), "linear")
     finally:
         sys.modules.update(imported)  # the modules the other tests imported
+        for name, imported_module in imported.items():
+            if name.count(".") == 2:
+                setattr(topics, name.rsplit(".", 1)[1], imported_module)
 
 
 def test_a_shared_folder_is_in_the_answer_kernels_exchange_folder_under_split_grading(tmp_path):

@@ -4,7 +4,10 @@ kernel exchange (see `autograder/grading/checker.py`).
 Only data crosses: None, bool, int, float, complex, str, plain NumPy arrays and scalars of numbers, bools or
 text, dtypes, and lists, tuples and dicts of these. Everything else a student's function returns (an object with
 its own `__eq__`, an ndarray subclass, a class instance) stays in the answer kernel and arrives as a `Ref`: a
-name for it and the name of its type, nothing the checker could be fooled by.
+name for it and the name of its type, nothing the checker could be fooled by. One thing goes the other way that
+is not data: a function of the checks' own that a student's function is given to call (notebook 09's
+`numerical_gradient(f, x)`). The checker sends it as a stub (`FUNCTION_STUB`) that, called in the answer
+kernel, asks the checker to run it on plain data; the checker never accepts a stub.
 
 A message is an 8-byte header length, a JSON header, then the raw bytes of every array. Reading it never
 unpickles, never decompresses and never trusts a size it cannot verify, because the kernel that wrote it may be
@@ -23,6 +26,7 @@ MAX_DEPTH = 64
 _ARRAY_KINDS = "biufcUS"  # bool, integers, floats, complex, text; never objects ('O') or raw records ('V')
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _PY_TYPES = {"float": float, "int": int, "bool": bool, "complex": complex, "str": str}
+FUNCTION_STUB = "_kbh_grader_function"  # (callback name, int key): a checker-side function sent as a stub
 
 
 class WireError(ValueError):
@@ -99,13 +103,17 @@ def _encode(value, arrays, make_ref, depth):
     if kind is KerasValue:
         return {"t": "keras", "kind": value.kind, "v": value.data}
     if make_ref is None:
+        stub = getattr(value, FUNCTION_STUB, None)
+        if isinstance(stub, tuple) and len(stub) == 2 and type(stub[0]) is str and type(stub[1]) is int:
+            return {"t": "fn", "name": stub[0], "key": str(stub[1]), "v": repr(value)[:200]}
         raise WireError(f"a {kind.__name__} cannot be sent to the answer kernel")
     return _encode(make_ref(value), arrays, None, depth)
 
 
 def dumps(value, make_ref=None):
     """`value` as bytes. `make_ref(obj) -> Ref` keeps what is not data (the answer kernel's side); without it,
-    such a value is an error (the checker's side sends only data and Refs it was given)."""
+    such a value is an error (the checker's side sends only data, Refs it was given and its own functions that
+    carry a `FUNCTION_STUB`)."""
     arrays = []
     tree = _encode(value, arrays, make_ref, 0)
     specs, offset = [], 0
@@ -131,7 +139,7 @@ def _array(spec, body):
                          offset=offset).reshape(shape).copy()
 
 
-def _decode(node, arrays, resolve_ref, depth):
+def _decode(node, arrays, resolve_ref, depth, make_function=None):
     if depth > MAX_DEPTH or not isinstance(node, dict):
         raise WireError("malformed data")
     tag, v = node.get("t"), node.get("v")
@@ -162,29 +170,34 @@ def _decode(node, arrays, resolve_ref, depth):
         bit_generator.state = state
         return np.random.Generator(bit_generator)
     if tag in ("list", "tuple") and type(v) is list:
-        items = [_decode(x, arrays, resolve_ref, depth + 1) for x in v]
+        items = [_decode(x, arrays, resolve_ref, depth + 1, make_function) for x in v]
         return items if tag == "list" else tuple(items)
     if tag == "dict" and type(v) is list:
         result = {}
         for pair in v:
-            key = _decode(pair[0], arrays, resolve_ref, depth + 1)
+            key = _decode(pair[0], arrays, resolve_ref, depth + 1, make_function)
             try:
                 hash(key)
             except TypeError:
                 raise WireError("unhashable dict key") from None
-            result[key] = _decode(pair[1], arrays, resolve_ref, depth + 1)
+            result[key] = _decode(pair[1], arrays, resolve_ref, depth + 1, make_function)
         return result
     if tag == "keras" and type(v) is str and node.get("kind") in ("model", "object"):
         return KerasValue(node["kind"], v)
     if tag == "ref":
         ref = Ref(node.get("id", -1), node.get("type", "object"), node.get("callable", False))
         return resolve_ref(ref) if resolve_ref is not None else ref
+    if tag == "fn" and type(v) is str and type(node.get("name")) is str and type(node.get("key")) is str:
+        if make_function is None:
+            raise WireError("a function stub is accepted only by the answer kernel")
+        return make_function(node["name"], int(node["key"]), v)
     raise WireError(f"unknown data tag {str(tag)[:40]!r}")
 
 
-def loads(data, resolve_ref=None):
+def loads(data, resolve_ref=None, make_function=None):
     """The value in `data` (bytes). `resolve_ref(Ref)` turns each reference into what the caller wants (a proxy
-    on the checker's side, the object itself on the kernel's side)."""
+    on the checker's side, the object itself on the kernel's side); `make_function(callback name, key, text)`
+    turns a function stub into a callable (the answer kernel's side only; without it a stub is an error)."""
     if len(data) > MAX_BYTES or len(data) < 8:
         raise WireError(f"a message of {len(data)} bytes")
     (length,) = struct.unpack("<Q", data[:8])
@@ -194,7 +207,7 @@ def loads(data, resolve_ref=None):
         header = json.loads(data[8:8 + length])
         body = memoryview(data)[8 + length:]
         arrays = [_array(spec, body) for spec in header["arrays"]]
-        return _decode(header["tree"], arrays, resolve_ref, 0)
+        return _decode(header["tree"], arrays, resolve_ref, 0, make_function)
     except WireError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, RecursionError, OverflowError) as error:

@@ -84,8 +84,13 @@ def defined_names(source):
 
 
 def close_topics():
-    """Drop every imported topic module, after calling its `close()` if it declares one."""
+    """Drop every imported topic module, after calling its `close()` if it declares one. Each is dropped from the
+    package too: `from autograder.topics import fit` reads the package's attribute when there is one, and would
+    hand the next notebook the closed module."""
+    package = sys.modules[PACKAGE]
     for name in [n for n in sys.modules if n.startswith(PACKAGE + ".")]:
         close = getattr(sys.modules.pop(name), "close", None)
         if callable(close):
             close()
+        if name.count(".") == PACKAGE.count(".") + 1:
+            vars(package).pop(name.rsplit(".", 1)[1], None)

@@ -37,6 +37,7 @@ class _Worker:
     def __init__(self):
         self._jobs = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._closed = False
         threading.Thread(target=self._serve, name="keras-by-hand-helpers", daemon=True).start()
 
     def _serve(self):
@@ -56,6 +57,8 @@ class _Worker:
         self._jobs.put((fn, args, [], threading.Event()))
 
     def run(self, fn, *args):
+        if self._closed:
+            raise RuntimeError("notebook 04's helper thread was closed (close_topics): import the topic again")
         box, done = [], threading.Event()
         with self._lock:
             self._jobs.put((fn, args, box, done))
@@ -67,6 +70,7 @@ class _Worker:
 
 
     def close(self):
+        self._closed = True
         self._jobs.put(None)
 
 
@@ -856,18 +860,26 @@ def _check_fit_case(fit, case):
                                    "of the logit gradient); take one optimizer step per batch with ONE optimizer for "
                                    "the whole run; run epochs initial_epoch .. epochs-1 on the training rows only."
                                    ) from None
+    compare_history(history, expected_history, call=call, name=name, rtol=FIT_RTOL,
+                    explain=lambda key, epoch, got: _diagnose_history(key, shuffled=bool(case.kwargs.get("shuffle"))))
+
+
+def compare_history(history, expected_history, *, call, name, rtol, explain):
+    """The student's `history` dict against Keras's `history.history`: the same keys, a list of one number per
+    epoch run for each, each within `rtol` of Keras's (plus 1e-7 for values near 0, an accuracy or a loss).
+    `explain(key, epoch, got)` gives the lines that follow "history[key][epoch] is got, Keras has expected."
+    (notebooks 04, 09 and 10)."""
     if sorted(history) != sorted(expected_history):
         raise CheckFailed(f"{call}: history keys should be {sorted(expected_history)}; got {sorted(history)}.")
-    for key in expected_history:
-        values = history[key]
-        if not isinstance(values, (list, tuple)) or len(values) != len(expected_history[key]):
-            raise CheckFailed(f"{call}: history[{key!r}] should be a list of {len(expected_history[key])} numbers "
-                              "(one per epoch run).", kind="wrong_type")
-        for epoch, (g, e) in enumerate(zip(values, expected_history[key])):
+    for key, values in expected_history.items():
+        if not isinstance(history[key], (list, tuple)) or len(history[key]) != len(values):
+            raise CheckFailed(f"{call}: history[{key!r}] should be a list of {len(values)} numbers (one per epoch "
+                              "run).", kind="wrong_type")
+        for epoch, (g, e) in enumerate(zip(history[key], values)):
             g = as_number(g, name)
-            if not abs(g - e) <= FIT_RTOL * abs(e) + 1e-7:  # 1e-7: accuracy/loss values near 0
+            if not abs(g - e) <= rtol * abs(e) + 1e-7:
                 raise CheckFailed(f"{call}: history[{key!r}][{epoch}] is {g!r}, Keras has {e!r}.\n  "
-                                  + _diagnose_history(key, shuffled=bool(case.kwargs.get("shuffle"))))
+                                  + explain(key, epoch, g))
 
 
 def fit_case(kind):

@@ -16,7 +16,7 @@ from autograder.checks.runner import Case, check_rejects, report_pass, run_cases
 from autograder.checks.compare import RTOL, Mistake, compare_arrays, matching_mistake
 from autograder.checks.describe import describe_call
 from autograder.checks.errors import CheckFailed
-from autograder.checks.calling import as_array, as_number, call_student
+from autograder.checks.calling import as_array, call_student
 from autograder.checks.keras_reference import built_layer, keras, same_for_every_student, sigmoid
 from autograder.topics import fit as _fit
 from autograder.topics.fit import CALLBACKS, GIVEN_STAND_INS, loss_and_gradient, make_optimizer  # noqa: F401
@@ -572,19 +572,9 @@ def _check_train_case(train, case):
     mistakes = [(TRAIN_MISTAKES[k], np_train(*case.args, **case.kwargs, mistake=k)[0]) for k in keys]
     _compare_all(got, expected, mistakes, f"{call}, final weights", [f"final {w}" for w in WEIGHT_NAMES],
                  rtol=TRAIN_RTOL)
-    history = result[1]
-    if sorted(history) != sorted(expected_history):
-        raise CheckFailed(f"{call}: history keys should be {sorted(expected_history)}; got {sorted(history)}.")
-    for key, values in expected_history.items():
-        if not isinstance(history[key], (list, tuple)) or len(history[key]) != len(values):
-            raise CheckFailed(f"{call}: history[{key!r}] should be a list of {len(values)} numbers (one per "
-                              "epoch).", kind="wrong_type")
-        for epoch, (g, e) in enumerate(zip(history[key], values)):
-            g = as_number(g, name)
-            if not abs(g - e) <= TRAIN_RTOL * abs(e) + 1e-7:
-                raise CheckFailed(f"{call}: history[{key!r}][{epoch}] is {g!r}, Keras has {e!r}.\n  Your final "
-                                  "weights match, so training is right: the epoch's value is the batch values "
-                                  "(computed before each batch's update) weighted by batch size.")
+    _fit.compare_history(result[1], expected_history, call=call, name=name, rtol=TRAIN_RTOL,
+                    explain=lambda key, epoch, got: "Your final weights match, so training is right: the epoch's "
+                    "value is the batch values (computed before each batch's update) weighted by batch size.")
 
 
 def check_train_sequence_model(train_sequence_model, cases=None, kinds=("stateless",)):
