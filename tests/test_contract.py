@@ -20,7 +20,7 @@ SECTION = re.compile(r"^## (?P<number>\d\d) · `(?P<assignment>\d\d_\w+)`$", re.
 
 
 def contract():
-    """{assignment: [signature text]} of the tested rows (00-08, 10): the first column of each section's table."""
+    """{assignment: [signature text]} of the rows (00-10): the first column of each section's table."""
     text = CONTRACT.read_text(encoding="utf-8")
     sections = list(SECTION.finditer(text))
     found = {}
@@ -120,24 +120,23 @@ ROWS = [(assignment, signature) for assignment, signatures in CONTRACT_ROWS.item
 
 
 class TestTheContractFile:
-    """CONTRACT.md itself: its sections (00-08 and 10 now) are the notebooks in source/, each with its names; the source
-    of the contract is named."""
+    """CONTRACT.md itself: its sections (00-10) are the notebooks in source/, each with its names; the source of the
+    contract is named."""
 
     def test_its_sections_are_the_source_notebooks(self):
         notebooks = sorted(p.name for p in (REPO_ROOT / "source").iterdir()
                            if re.fullmatch(r"\d\d_\w+", p.name) and (p / f"{p.name}.ipynb").is_file())
         assert sorted(CONTRACT_ROWS) == notebooks, "a notebook without a section in CONTRACT.md, or the reverse"
-        assert {f"{n:02d}" for n in (*range(9), 10)} <= {a[:2] for a in CONTRACT_ROWS}  # 09 is planned, no section
+        assert {f"{n:02d}" for n in range(11)} <= {a[:2] for a in CONTRACT_ROWS}
         assert all(CONTRACT_ROWS[a] for a in notebooks), "a section without names"
 
     def test_every_row_is_a_signature(self):
         for assignment, signature in ROWS:
             assert parse_signature(signature), (assignment, signature)
 
-    def test_it_says_where_it_comes_from_and_that_09_is_planned(self):
+    def test_it_says_where_it_comes_from(self):
         text = CONTRACT.read_text(encoding="utf-8")
         assert "COURSE.md" in text.split("\n## ")[0] and "stays the source" in text
-        assert re.search(r"^## Planned: 09 · `09_cnn_backprop`", text, re.M)
 
 
 class TestTheNotebooksKeepIt:

@@ -21,7 +21,7 @@ from autograder.tools.course import REPO_ROOT, assignments
 
 NAMES = assignments()
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-         "ten": 10, "eleven": 11, "twelve": 12, "twice": 2, "Three": 3, "Two": 2, "Ten": 10}
+         "ten": 10, "eleven": 11, "twelve": 12, "twice": 2, "Three": 3, "Two": 2, "Ten": 10, "Eight": 8}
 # One quoted number: digits (with thousands commas, decimals, an exponent) or a number word.
 N = r"(?:\d[\d,]*(?:\.\d+)?(?:e-?\d+)?|" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")"
 TOKEN = re.compile(N)
@@ -117,9 +117,28 @@ def fit_case(kind):
     return case(kind)
 
 
+def train_case_09(kind):
+    from autograder.topics.cnn_backprop import train_case
+    return train_case(kind)
+
+
 def train_case_10(kind):
     from autograder.topics.lstm_backprop import train_case
     return train_case(kind)
+
+
+def optimizer_steps(name, anchor):
+    """The optimizer steps of the training run in the code cell with `anchor`: batches per epoch × epochs."""
+    def value():
+        source = cell_with(name, anchor, "code").source
+        batches = math.ceil(grab(source, r"n=(\d+)") / grab(source, r"batch_size=(\d+)"))
+        return batches * grab(source, r"epochs=(\d+)\)")
+    return value
+
+
+def printed_lines(name, anchor, start):
+    """How many lines of the stored output of the code cell with `anchor` start with `start`."""
+    return lambda: sum(line.startswith(start) for line in output_text(cell_with(name, anchor, "code")).splitlines())
 
 
 def batch_sizes(n, batch_size):
@@ -127,8 +146,9 @@ def batch_sizes(n, batch_size):
 
 
 W = "00_workflow"
-C1, D2, C3, F4, R5, S6, K7, L8, B10 = ("01_to_categorical", "02_dense_activations", "03_compile", "04_fit",
-                                       "05_regularizers", "06_save_load", "07_cnn", "08_lstm", "10_lstm_backprop")
+C1, D2, C3, F4, R5, S6, K7, L8, K9, B10 = ("01_to_categorical", "02_dense_activations", "03_compile", "04_fit",
+                                           "05_regularizers", "06_save_load", "07_cnn", "08_lstm", "09_cnn_backprop",
+                                           "10_lstm_backprop")
 SUMMARY = "model.summary()"
 CLAIMS = [
     # 00: the model summary, the data, the regression example, the schedules
@@ -253,13 +273,28 @@ CLAIMS = [
     Claim(L8, "Statefulness only helps", rf"a chunk of ({N}) symbols", code(L8, "def make_streams(", r"marker_rate = \d+, (\d+),")),
     Claim(L8, "Statefulness only helps", rf"of all ({N}) streams", code(L8, "def make_streams(", r"marker_rate = (\d+),")),
     Claim(L8, "Finally, look inside the cell", rf"a large constant \(({N})\)", code(L8, "def gates_from_step(", r"= 0\.0, 0\.0, ([\d.]+)")),
+    # 09: the shapes of the demonstrations, the training check's run, the longer demo run
+    Claim(K9, "`same` with stride 2 gives", rf"`out \(({N}), ({N}), ({N}), ({N})\)`", output(K9, 'layer = keras.layers.Conv2D(4, (3, 3), strides=2, padding="same")', r"out \((\d+), (\d+), (\d+), (\d+)\)")),
+    Claim(K9, "`same` with stride 2 gives", rf"`ceil\(({N})/{N}\) × ceil\(({N})/{N}\)`", code(K9, 'layer = keras.layers.Conv2D(4, (3, 3), strides=2, padding="same")', r"size=\(\d+, (\d+), (\d+), \d+\)")),
+    Claim(K9, "`same` with stride 2 gives", rf"`ceil\({N}/({N})\) × ceil\({N}/({N})\)`", lambda: (code(K9, 'layer = keras.layers.Conv2D(4, (3, 3), strides=2, padding="same")', r"strides=(\d+), padding")(),) * 2),
+    Claim(K9, "**What to look for.** Eight gradients", rf"({N}) gradients, in", lambda: output_text(cell_with(K9, "gradient_problem(0, n=4)", "code")).splitlines()[-1].count("(")),
+    Claim(K9, "**What to look for.** Eight gradients", rf"each of the ({N})\s+weighted", lambda: printed_lines(K9, "gradient_problem(0, n=4)", "  conv2d")() + printed_lines(K9, "gradient_problem(0, n=4)", "  dense")()),
+    Claim(K9, "The check trains a Keras model", rf"({N}) images in batches of", lambda: len(train_case_09("momentum").args[0])),
+    Claim(K9, "The check trains a Keras model", rf"images in batches of ({N})", lambda: train_case_09("momentum").kwargs["batch_size"]),
+    Claim(K9, "The check trains a Keras model", rf"last batch\), ({N}) epochs", lambda: train_case_09("momentum").kwargs["epochs"]),
+    Claim(K9, "Here is a longer run", rf"the same ({N}) images", code(K9, "gradient_problem(5, n=48", r"n=(\d+)")),
+    Claim(K9, "Here is a longer run", rf"({N}) epochs of Adam", code(K9, "gradient_problem(5, n=48", r"epochs=(\d+)\)")),
+    Claim(K9, "Adam steps (", rf"after ({N}) Adam steps", optimizer_steps(K9, "gradient_problem(5, n=48")),
+    Claim(K9, "Adam steps (", rf"Adam steps \(({N}) batches", lambda: optimizer_steps(K9, "gradient_problem(5, n=48")() // code(K9, "gradient_problem(5, n=48", r"epochs=(\d+)\)")()),
+    Claim(K9, "Adam steps (", rf"batches × ({N}) epochs\)", code(K9, "gradient_problem(5, n=48", r"epochs=(\d+)\)")),
+    Claim(K9, "The dotted black curves run inside", rf"for all ({N}) epochs", code(K9, "gradient_problem(5, n=48", r"epochs=(\d+)\)")),
     # 10: the training check's run, the longer demo run, the gradient through time
     Claim(B10, "The check trains a Keras model", rf"({N}) samples in batches of", lambda: len(train_case_10("stateless").args[0])),
     Claim(B10, "The check trains a Keras model", rf"samples in batches of ({N})", lambda: train_case_10("stateless").kwargs["batch_size"]),
     Claim(B10, "The check trains a Keras model", rf"last batch\), ({N}) epochs", lambda: train_case_10("stateless").kwargs["epochs"]),
     Claim(B10, "Here is a longer run", rf"the same ({N}) sequences", code(B10, "sequence_problem(7, n=64", r"n=(\d+)")),
     Claim(B10, "Here is a longer run", rf"({N}) epochs of SGD", code(B10, "sequence_problem(7, n=64", r"epochs=(\d+)\)")),
-    Claim(B10, "after 48 optimizer steps", rf"after ({N}) optimizer steps", lambda: math.ceil(grab(cell_with(B10, "sequence_problem(7, n=64", "code").source, r"n=(\d+)") / grab(cell_with(B10, "sequence_problem(7, n=64", "code").source, r"batch_size=(\d+)")) * grab(cell_with(B10, "sequence_problem(7, n=64", "code").source, r"epochs=(\d+)\)")),
+    Claim(B10, "after 48 optimizer steps", rf"after ({N}) optimizer steps", optimizer_steps(B10, "sequence_problem(7, n=64")),
     Claim(B10, "Two `True`s: 40 steps back", rf"True`s: ({N}) steps back", code(B10, "def gradient_through_time(", r"steps=(\d+)")),
 ]
 
