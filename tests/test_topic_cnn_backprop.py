@@ -1,22 +1,17 @@
 """Checks of notebook 09 (autograder/topics/cnn_backprop.py): the NumPy model the named mistakes come from agrees
 with Keras, right answers pass, and each named mistake is reported by name. Hand-picked cases keep this fast
 (the notebook runs the property-based versions)."""
-import re
-
 import numpy as np
 import pytest
 
 from autograder.checks.errors import CheckFailed
 from autograder.topics import cnn_backprop as C
+from numpy_models import assert_trains_like_keras, named
 
 CONV_CASES = C.conv_backward_rule_cases()
 POOL_CASES = C.pool_backward_rule_cases()
 NUMERICAL_CASES = [C.numerical_case("cubic", (2, 3), 1), C.numerical_case("tanh", (2, 2), 3, h=1e-3),
                    C.numerical_case("softmax_ce", (4,), 2, dtype=np.float32)]
-
-
-def named(text):
-    return re.escape(f"Hint: your result is what you get if {text}")
 
 
 def right_gradients(*args):
@@ -56,14 +51,7 @@ class TestNumpyReference:
 
     @pytest.mark.parametrize("kind", ["momentum", "adam"])
     def test_training(self, kind):
-        case = C.train_case(kind)
-        got, history = C.np_train(*case.args, **case.kwargs)
-        expected, expected_history = C.keras_train(*case.args, **case.kwargs)
-        for g, e in zip(got, expected):
-            np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
-        assert sorted(history) == sorted(expected_history)
-        for key in history:
-            np.testing.assert_allclose(history[key], expected_history[key], rtol=1e-5)
+        assert_trains_like_keras(C.np_train, C.keras_train, C.train_case(kind))
 
 
 class TestChecks:

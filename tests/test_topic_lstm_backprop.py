@@ -1,23 +1,18 @@
 """Checks of notebook 10 (autograder/topics/lstm_backprop.py): the NumPy model the named mistakes come from agrees
 with Keras, right answers pass, and each named mistake is reported by name. Hand-picked cases keep this fast
 (the notebook runs the property-based versions)."""
-import re
-
 import numpy as np
 import pytest
 
 from autograder.checks.errors import CheckFailed
 from autograder.topics import lstm_backprop as L
+from numpy_models import assert_trains_like_keras, named
 
 BACKWARD_CASE = L.lstm_backward_case(5, batch=2, timesteps=3, input_dim=2, units=2, return_sequences=True,
                                      initial_state=True, d_final_state=True)
 LAST_STEP_CASE = L.lstm_backward_case(6, batch=3, timesteps=3, input_dim=2, units=2, d_final_state=True)
 EMBEDDING_CASE = L.embedding_backward_case(7, (2, 3), 3, 2)
 SEQUENCE_CASE = L.Case(L.sequence_problem(8, n=3, timesteps=3) + ("categorical_crossentropy",))
-
-
-def named(text):
-    return re.escape(f"Hint: your result is what you get if {text}")
 
 
 def right_backward(*args, **kwargs):
@@ -53,14 +48,7 @@ class TestNumpyReference:
 
     @pytest.mark.parametrize("kind", ["stateless", "stateful"])
     def test_training(self, kind):
-        case = L.train_case(kind)
-        got, history = L.np_train(*case.args, **case.kwargs)
-        expected, expected_history = L.keras_train(*case.args, **case.kwargs)
-        for g, e in zip(got, expected):
-            np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
-        assert sorted(history) == sorted(expected_history)
-        for key in history:
-            np.testing.assert_allclose(history[key], expected_history[key], rtol=1e-5)
+        assert_trains_like_keras(L.np_train, L.keras_train, L.train_case(kind))
 
 
 class TestChecks:
