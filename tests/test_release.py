@@ -45,3 +45,13 @@ def test_release_contains_no_solution_or_hidden_test(assignment, region):
 def test_release_has_no_outputs(assignment):
     release = nbformat.read(REPO_ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     assert all(not cell.get("outputs") for cell in release.cells if cell.cell_type == "code")
+
+
+@pytest.mark.parametrize("tool", ["course", "timing"])
+def test_the_instructor_tools_name_an_unknown_assignment_and_the_known_ones(tool, capsys):
+    import importlib
+
+    argv = ["execute", "09"] if tool == "course" else ["09"]
+    assert importlib.import_module(f"autograder.tools.{tool}").main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no assignment 09 in" in err and "09_cnn_backprop" in err

@@ -51,7 +51,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.tools.timing", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*", help="default: every assignment in source/")
-    names = parser.parse_args(argv).assignments or assignments()
+    known = assignments()
+    names = parser.parse_args(argv).assignments or known
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        print(f"no assignment {', '.join(unknown)} in source/ (known: {', '.join(known)})", file=sys.stderr)
+        return 2
     over = False
     print(f"{'notebook':<24} {'top to bottom':>14} {'slowest visible check':>32}")
     for name in names:
