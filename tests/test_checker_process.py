@@ -197,3 +197,45 @@ def test_the_sandbox_check_starts_an_answer_kernel_and_names_a_second_copy_of_th
     there = check(second)
     assert there.returncode == 1, there
     assert "answer kernel: NOT working" in there.stdout and "two copies" in there.stdout, there.stdout
+
+
+@pytest.mark.skipif(sandbox.opted_out(), reason="KBH_UNSANDBOXED=1: kernels are started ahead only in the sandbox")
+def test_the_next_notebooks_answer_kernel_is_started_ahead_and_gets_that_notebooks_files(tmp_path):
+    """A kept checker process starts the next answer kernel as soon as it has replied: the next notebook takes
+    it, with its own files in the kernel's working folder; a notebook that needs other sandbox settings starts
+    its own; closing the process leaves no sandbox behind."""
+    import glob
+    import tempfile
+
+    def job(name, text, kernel_settings):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "data.txt").write_text(text)
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("import numpy as np", metadata={"nbgrader": {"grade_id": "setup"}}),
+                    nbformat.v4.new_code_cell("DATA = open('data.txt').read()\ndef f():\n    return DATA",
+                                              metadata={"nbgrader": {"grade_id": "f", "solution": True}}),
+                    nbformat.v4.new_code_cell("print(f())", metadata={"nbgrader": {"grade_id": "f_check",
+                                                                                   "grade": True, "points": 1}})]
+        path = folder / "job.json"
+        path.write_text(json.dumps({"notebook": nb, "assignment": "01_to_categorical", "workdir": str(folder),
+                                    "course_root": str(tmp_path), "kernel_settings": kernel_settings,
+                                    "cell_timeout": 60, "call_timeout": 60}))
+        return str(path), str(folder / "result.json")
+
+    sandboxes = set(glob.glob(f"{tempfile.gettempdir()}/kbh-sandbox-*"))
+    checker = CheckerProcess(50)
+    try:
+        printed, ahead = [], []
+        for name, settings in (("first", {}), ("second", {}), ("other_settings", {"cpu_seconds": 77})):
+            job_path, result = job(name, f"the file of the {name} notebook", settings)
+            code, log = checker.grade(job_path, result, timeout=300)
+            assert code == 0, log
+            printed.append(json.loads(open(result).read())["2"][0]["text"])
+            ahead.append("answer kernel (started ahead) started" in log)
+    finally:
+        checker.close()
+    assert printed == [f"the file of the {name} notebook\n" for name in ("first", "second", "other_settings")]
+    assert ahead == [False, True, False]
+    time.sleep(1)
+    assert set(glob.glob(f"{tempfile.gettempdir()}/kbh-sandbox-*")) <= sandboxes

@@ -39,7 +39,7 @@ from autograder.checks import folders, keras_reference
 from autograder.checks.errors import CheckFailed, grader_record, record_output, render_failure
 from autograder.grading.cells import SETUP_ID, error_output, grade_id, is_test_cell, setup_index, source_of
 from autograder.grading.checker_process import GRADER_FAULT_EXIT
-from autograder.grading.kernel_driver import AnswerKernel, AnswerKernelError, GraderFault
+from autograder.grading.kernel_driver import KERNEL_AHEAD, AnswerKernel, AnswerKernelError, GraderFault
 from autograder.grading.remote import remotes_for
 
 
@@ -103,7 +103,8 @@ def grade(job, log=None):
         try:
             started = time.monotonic()
             kernel.start()
-            log(f"answer kernel started and ran {len(kernel.cell_indices)} cells: {time.monotonic() - started:.2f} s")
+            log(f"answer kernel {'(started ahead) ' if kernel.started_ahead else ''}started and ran "
+                f"{len(kernel.cell_indices)} cells: {time.monotonic() - started:.2f} s")
             names = kernel.request({"op": "names"}, None)
         except AnswerKernelError as error:
             names = {"ok": False}
@@ -202,7 +203,8 @@ def serve_jobs(replies_fd):
     """`python -m autograder.grading.checker --serve FD`: grade one job per line "JOB.json RESULT.json" read from
     stdin, and answer each with a line "done EXIT_CODE" on file descriptor FD (a pipe of its own: the answer
     kernels this process starts share its stdout and stderr), until stdin ends. TensorFlow and the checks are
-    imported once, before the first job; `reset_checker` runs between jobs."""
+    imported once, before the first job; `reset_checker` runs between jobs, and the next job's answer kernel is
+    started as soon as a job is answered (`kernel_driver.KernelAhead`)."""
     os.set_inheritable(replies_fd, False)
     replies = os.fdopen(replies_fd, "w")
     from autograder.checks.notebook_setup import quiet_tensorflow
@@ -210,13 +212,17 @@ def serve_jobs(replies_fd):
     quiet_tensorflow()
     import keras  # noqa: F401 (imported once for every notebook this process grades)
 
-    for line in sys.stdin:
-        paths = line.split()
-        if len(paths) != 2:
-            continue
-        code = grade_job(*paths)
-        reset_checker()
-        print(f"done {code}", file=replies, flush=True)
+    try:
+        for line in sys.stdin:
+            paths = line.split()
+            if len(paths) != 2:
+                continue
+            code = grade_job(*paths)
+            reset_checker()
+            print(f"done {code}", file=replies, flush=True)
+            KERNEL_AHEAD.start()  # the next notebook's answer kernel boots while nbgrader finishes this one
+    finally:
+        KERNEL_AHEAD.close()
     return 0
 
 

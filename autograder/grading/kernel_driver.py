@@ -79,6 +79,80 @@ def hidden_packages(names=("tensorflow", "keras", "tf_keras", "tensorboard")):
     return folders
 
 
+def _launch_kernel(course_root, kernel_settings, keras_answers, workdir=None):
+    """An nbclient client whose kernel process is starting in the sandbox (not waited for: see
+    `start_new_kernel_client`), in a copy of `workdir` (None: an empty folder, filled later)."""
+    import nbformat
+
+    from autograder.grading.sandbox import SandboxedKernelManager
+
+    settings = dict(kernel_settings)
+    if not keras_answers:
+        settings["extra_hidden"] = list(settings.get("extra_hidden", [])) + hidden_packages()
+    km = SandboxedKernelManager(kernel_name="python3", course_root=course_root, **settings)
+    scratch_nb = nbformat.v4.new_notebook()
+    scratch_nb.cells = [nbformat.v4.new_code_cell("")]
+    client = _answer_kernel_client_class()(scratch_nb, km=km, allow_errors=True, interrupt_on_timeout=True,
+                                           kernel_name="python3", resources={"metadata": {"path": workdir}})
+    client.output_bytes = {}
+    client.reset_execution_trackers()
+    client.start_new_kernel(cwd=workdir)
+    return client
+
+
+def _shut_down(client):
+    client.shutdown_kernel = "immediate"
+    try:
+        client._cleanup_kernel()
+    except Exception:  # noqa: BLE001 (a dead kernel may fail to shut down cleanly)
+        pass
+
+
+class KernelAhead:
+    """At most one answer kernel started before its notebook is known, so that it boots (about 0.6 s) while
+    nbgrader finishes one notebook and prepares the next. It is started like the last answer kernel (the same
+    course root, sandbox settings and visibility of Keras), with an empty working folder that the next notebook
+    fills; a notebook that needs another kind of kernel shuts it down and starts its own. A kernel started
+    ahead has run no code of anyone's: it is as fresh as one started on demand. Only sandboxed kernels are
+    started ahead (an unsandboxed kernel's working folder is the notebook's own)."""
+
+    def __init__(self):
+        self._like = None
+        self._kernel = None  # (like, client)
+
+    def remember(self, like):
+        self._like = like
+
+    def start(self):
+        """Start the kernel (the checker's serve loop calls this right after it answered for a notebook)."""
+        from autograder.grading.sandbox import opted_out
+
+        if self._like is None or self._kernel is not None or opted_out():
+            return
+        try:
+            self._kernel = (self._like, _launch_kernel(*self._like))
+        except Exception:  # noqa: BLE001 (the next notebook starts its own, and reports why if it cannot)
+            self._kernel = None
+
+    def take(self, like):
+        """The kernel started ahead if it is `like` what is needed, else None (and it is shut down)."""
+        kernel, self._kernel = self._kernel, None
+        if kernel is None:
+            return None
+        if kernel[0] == like:
+            return kernel[1]
+        _shut_down(kernel[1])
+        return None
+
+    def close(self):
+        kernel, self._kernel = self._kernel, None
+        if kernel is not None:
+            _shut_down(kernel[1])
+
+
+KERNEL_AHEAD = KernelAhead()
+
+
 class AnswerKernel:
     """The student's kernel in the sandbox: runs the answer cells, then answers calls (`call`, `getattr`) on a
     Unix socket in its exchange folder, one request and one answer per call (`answer_kernel.serve_forever`)."""
@@ -95,6 +169,7 @@ class AnswerKernel:
         self.cell_outputs = {}
         self.skip = set()  # cells that killed the kernel: not run again after a restart
         self.restarts = 0
+        self.started_ahead = False  # its kernel was started before this notebook was known (KernelAhead)
         self.client = None
         self.exchange = None
         self.channel = None
@@ -126,25 +201,19 @@ class AnswerKernel:
         return self._run_answers()
 
     def _start_kernel(self):
-        import nbformat
+        like = (self.job["course_root"], self.job.get("kernel_settings", {}), self.keras_answers)
+        self.client = KERNEL_AHEAD.take(like) if self.restarts == 0 else None
+        self.started_ahead = self.client is not None
+        if self.client is None:
+            self.client = _launch_kernel(*like, workdir=self.job["workdir"])
+        else:  # started before this notebook was known: its working folder gets the notebook's files now
+            from autograder.grading.sandbox import sandbox_user
 
-        from autograder.grading.sandbox import SandboxedKernelManager
-
-        settings = dict(self.job.get("kernel_settings", {}))
-        if not self.keras_answers:
-            settings["extra_hidden"] = list(settings.get("extra_hidden", [])) + hidden_packages()
-        km = SandboxedKernelManager(kernel_name="python3", course_root=self.job["course_root"], **settings)
-        scratch_nb = nbformat.v4.new_notebook()
-        scratch_nb.cells = [nbformat.v4.new_code_cell("")]
-        client_class = _answer_kernel_client_class()
-        self.client = client_class(scratch_nb, km=km, timeout=self.job["cell_timeout"], allow_errors=True,
-                                   interrupt_on_timeout=True, kernel_name="python3",
-                                   resources={"metadata": {"path": self.job["workdir"]}})
-        self.client.output_bytes = {}
+            self.client.km._workspace.fill(self.job["workdir"], sandbox_user())
+        KERNEL_AHEAD.remember(like)
+        self.client.timeout = self.job["cell_timeout"]
         self.client.max_output_bytes = self.job.get("max_output_bytes", 200_000)
-        self.client.reset_execution_trackers()
-        self.client.start_new_kernel(cwd=self.job["workdir"])
-        self.client.start_new_kernel_client()
+        self.client.start_new_kernel_client()  # waits for the kernel to be ready
         self.exchange = self._make_exchange()
         self._check_prelude(self._run(self.prelude(), None))
         self.channel = self._accept()

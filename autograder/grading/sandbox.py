@@ -209,26 +209,34 @@ class Workspace:
     scratch: Path
     ipc: Path
 
+    SKIP = ("*.ipynb", ".ipynb_checkpoints", "__pycache__")
+
     @classmethod
-    def create(cls, workdir, owner, skip=("*.ipynb", ".ipynb_checkpoints", "__pycache__"), disk_mb=None):
-        """A fresh workspace whose scratch folder is a copy of `workdir` without `skip` (the notebooks, which
-        hold the hidden tests, are executed from nbgrader's memory and need not be on disk), on a tmpfs of
-        `disk_mb` MB when given and this process may mount one (root)."""
+    def create(cls, workdir, owner, disk_mb=None):
+        """A fresh workspace whose scratch folder is a copy of `workdir` (see `fill`; None: empty, filled later),
+        on a tmpfs of `disk_mb` MB when given and this process may mount one (root)."""
         sweep_scratch_mounts()
         root = Path(tempfile.mkdtemp(prefix="kbh-sandbox-"))
         scratch, ipc = root / "scratch", root / "ipc"
         scratch.mkdir()
         if disk_mb:
             mount_scratch(scratch, disk_mb)
-        if workdir and Path(workdir).is_dir():
-            shutil.copytree(workdir, scratch, ignore=shutil.ignore_patterns(*skip), symlinks=True,
-                            dirs_exist_ok=True)
         ipc.mkdir()
         (scratch / ".tmp").mkdir(exist_ok=True)  # the kernel's TMPDIR
         for folder in (scratch, ipc):
             folder.chmod(0o700)
             chown_tree(folder, owner)
-        return cls(root, scratch, ipc)
+        workspace = cls(root, scratch, ipc)
+        workspace.fill(workdir, owner)
+        return workspace
+
+    def fill(self, workdir, owner):
+        """Copy `workdir` into scratch, without `SKIP` (the notebooks, which hold the hidden tests, are executed
+        from nbgrader's memory and need not be on disk), owned by `owner`."""
+        if workdir and Path(workdir).is_dir():
+            shutil.copytree(workdir, self.scratch, ignore=shutil.ignore_patterns(*self.SKIP), symlinks=True,
+                            dirs_exist_ok=True)
+            chown_tree(self.scratch, owner)
 
     def remove(self):
         unmount_scratch(self.scratch)
