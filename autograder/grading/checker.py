@@ -169,7 +169,7 @@ def reset_checker():
     folders.share_with_answer_kernel(None)
     topics.close_topics()
     if "keras" in sys.modules:
-        sys.modules["keras"].backend.clear_session()
+        sys.modules["keras"].backend.clear_session(free_memory=False)  # (its gc.collect, 0.1 s, is the one below)
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
     gc.collect()
