@@ -100,12 +100,15 @@ def _launch_kernel(course_root, kernel_settings, keras_answers, workdir=None):
     return client
 
 
-def _shut_down(client):
-    client.shutdown_kernel = "immediate"
+def _shut_down(client, immediate=True, log=None):
+    """Shut the client's kernel down (at once if `immediate`) and remove its sandbox."""
+    if immediate:
+        client.shutdown_kernel = "immediate"
     try:
         client._cleanup_kernel()
-    except Exception:  # noqa: BLE001 (a dead kernel may fail to shut down cleanly)
-        pass
+    except Exception as error:  # noqa: BLE001 (a dead kernel may fail to shut down cleanly)
+        if log is not None:
+            log(f"answer kernel cleanup: {error}")
 
 
 class KernelAhead:
@@ -342,16 +345,11 @@ class AnswerKernel:
         self.channel = self._listener = None
         if self.client is not None:
             serving, self._serving = self._serving, None
-            if hung:
-                self.client.shutdown_kernel = "immediate"
-            elif serving is not None:  # let the serve loop end, so that shutting down interrupts nothing
+            if not hung and serving is not None:  # let the serve loop end, so that shutting down interrupts nothing
                 self.client.timeout, self.client.shell_timeout_interval = 2, 1
                 with contextlib.suppress(Exception):
                     self.client.wait_for_reply(serving)
-            try:
-                self.client._cleanup_kernel()
-            except Exception as error:  # noqa: BLE001 (a dead kernel may fail to shut down cleanly)
-                self.log(f"answer kernel cleanup: {error}")
+            _shut_down(self.client, immediate=hung, log=self.log)
             self.client = None
 
     def _alive(self):
