@@ -67,8 +67,9 @@ def run_trusted(source, namespace, name):
     return outputs + ([record_output(record), error] if error else [])
 
 
-def grade(job, log=None):
-    """Grade one notebook (see the module docstring). Returns {cell index: outputs}."""
+def grade(job, log=None, after=None):
+    """Grade one notebook (see the module docstring). Returns {cell index: outputs}. With a list `after`, the
+    answer kernel's shutdown is appended to it instead of done here: the serve loop replies first."""
     log = log or (lambda message: None)
     nb = job["notebook"]
     cells = nb["cells"]
@@ -129,7 +130,10 @@ def grade(job, log=None):
                     f" ({time.monotonic() - started:.2f} s)")
         phases["checks"] = time.monotonic() - checks_from
     finally:
-        kernel.stop()
+        if after is None:
+            kernel.stop()
+        else:
+            after.append(kernel.stop)
         setup_thread.join()
         folders.share_with_answer_kernel(None)
     counts = {k: v - remembered_before.get(k, 0) for k, v in keras_reference.memo_counts().items()}
@@ -179,13 +183,14 @@ def _log_to_stderr(message):  # sys.__stderr__: the checks' own output is redire
     print(f"[split] {message}", file=sys.__stderr__, flush=True)
 
 
-def grade_job(job_path, result_path, log=_log_to_stderr):
+def grade_job(job_path, result_path, log=_log_to_stderr, after=None):
     """Grade the job in `job_path` (JSON) and write {cell index: outputs} to `result_path`; 0, 1 on a failure,
-    or GRADER_FAULT_EXIT with {"grader_fault": reason} in `result_path` when grading itself failed."""
+    or GRADER_FAULT_EXIT with {"grader_fault": reason} in `result_path` when grading itself failed. `after`: as
+    in `grade`."""
     with open(job_path) as file:
         job = json.load(file)
     try:
-        results = grade(job, log)
+        results = grade(job, log, after)
     except GraderFault as fault:
         log(f"not graded: {fault}")
         with open(result_path, "w") as file:
@@ -203,24 +208,39 @@ def serve_jobs(replies_fd):
     """`python -m autograder.grading.checker --serve FD`: grade one job per line "JOB.json RESULT.json" read from
     stdin, and answer each with a line "done EXIT_CODE" on file descriptor FD (a pipe of its own: the answer
     kernels this process starts share its stdout and stderr), until stdin ends. TensorFlow and the checks are
-    imported once, before the first job; `reset_checker` runs between jobs, and the next job's answer kernel is
-    started as soon as a job is answered (`kernel_driver.KernelAhead`)."""
+    imported once, before the first job. A job is answered as soon as its result is written; then, while nbgrader
+    finishes that notebook, the answer kernel is shut down, the next job's answer kernel started
+    (`kernel_driver.KernelAhead`) and `reset_checker` run."""
+    import gc
+
     os.set_inheritable(replies_fd, False)
     replies = os.fdopen(replies_fd, "w")
     from autograder.checks.notebook_setup import quiet_tensorflow
 
     quiet_tensorflow()
-    import keras  # noqa: F401 (imported once for every notebook this process grades)
+    import hypothesis  # noqa: F401 (imported once for every notebook this process grades, like the kernel's client)
+    import keras  # noqa: F401
+    import nbclient  # noqa: F401
 
+    # What is imported now lives as long as the process: out of the collector's sight (gc.freeze), the collection
+    # between notebooks looks only at what grading made (with TensorFlow's objects in sight: 0.1 s a notebook).
+    gc.collect()
+    gc.freeze()
     try:
         for line in sys.stdin:
             paths = line.split()
             if len(paths) != 2:
                 continue
-            code = grade_job(*paths)
-            reset_checker()
+            stopping = []
+            code = grade_job(*paths, after=stopping)
             print(f"done {code}", file=replies, flush=True)
-            KERNEL_AHEAD.start()  # the next notebook's answer kernel boots while nbgrader finishes this one
+            for stop in stopping:
+                try:
+                    stop()
+                except Exception:  # noqa: BLE001 (the notebook is graded; the next one starts a kernel of its own)
+                    _log_to_stderr(f"answer kernel shutdown: {traceback.format_exc()}")
+            KERNEL_AHEAD.start()
+            reset_checker()
     finally:
         KERNEL_AHEAD.close()
     return 0

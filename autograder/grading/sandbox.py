@@ -4,7 +4,7 @@ nbgrader starts one kernel per notebook through a jupyter_client kernel manager.
 one split grading's answer kernel uses: `autograder/grading/kernel_driver.py`, in the checker process that
 `autograder.grading.preprocessors.SplitExecute` starts, see nbgrader_config.py) starts that kernel as
 
-    python -m autograder.grading.sandbox launch ...   # sets resource limits, joins a memory cgroup, then execs:
+    python -I -S autograder/grading/launch.py ...   # sets resource limits, joins a memory cgroup, then execs:
       bwrap ...                               # new mount, pid, network, ipc and uts namespaces, then:
         setpriv --reuid=nobody ...            # drops root for an unprivileged uid, then:
           python -m ipykernel_launcher -f <connection file>
@@ -27,9 +27,7 @@ documented way to grade without it (a warning is printed). Only the Linux pieces
 bubblewrap (`apt-get install -y bubblewrap`), util-linux's setpriv, and, when writable, the cgroup v1 memory
 controller (otherwise memory is bounded by RLIMIT_AS, which is coarse for TensorFlow; see `Limits`).
 """
-import argparse
 import dataclasses
-import json
 import os
 import resource
 import shutil
@@ -119,16 +117,6 @@ class Limits:
         return limits
 
 
-def apply_rlimits(limits):
-    """Set {RLIMIT_*: (soft, hard)} on this process (inherited by everything it execs and forks)."""
-    for which, (soft, hard) in limits.items():
-        _, current_hard = resource.getrlimit(which)
-        if current_hard != resource.RLIM_INFINITY and os.geteuid() != 0:
-            hard = min(hard, current_hard)
-            soft = min(soft, hard)
-        resource.setrlimit(which, (soft, hard))
-
-
 # --- memory cgroup ----------------------------------------------------------------------------------------
 
 class MemoryCgroup:
@@ -166,10 +154,6 @@ class MemoryCgroup:
         if swap.exists():
             swap.write_text(limit)
         return group
-
-    def join(self, pid=0):
-        """Move process `pid` (0: this one) into the group; its children are born in it."""
-        (self.path / "cgroup.procs").write_text(str(pid or os.getpid()))
 
     def remove(self, attempts=100):
         """Remove the group once its processes are gone (they die with the kernel; wait up to 10 s). A group
@@ -366,6 +350,9 @@ def sandbox_environment(workspace, environ=os.environ):
         # reaper bubblewrap starts), and with 1 it neither exits at once nor prints its connection banner.
         "JPY_PARENT_PID": "1",
     })
+    # One BLAS thread unless the grader asks for more: an answer's arrays are small, and OpenBLAS's pool (one
+    # thread per core, spinning after each call) costs CPU that the other notebooks graded at once need.
+    env["OPENBLAS_NUM_THREADS"] = environ.get("OPENBLAS_NUM_THREADS", "1")
     return env
 
 
@@ -391,12 +378,13 @@ def bwrap_command(command, workspace, course_root, owner, environ=os.environ, bw
 
 
 def launcher_command(inner, limits, cgroup=None):
-    """`python -m autograder.grading.sandbox launch ...`: what jupyter_client runs as the kernel process."""
-    args = [sys.executable, "-m", "autograder.grading.sandbox", "launch",
-            "--limits", json.dumps(dataclasses.asdict(limits))]
-    if cgroup is not None:
-        args += ["--cgroup", str(cgroup.path)]
-    return args + ["--"] + list(inner)
+    """The launcher (autograder/grading/launch.py, standard library only, no `site`): what jupyter_client runs
+    as the kernel process; it sets the limits, joins the cgroup and execs `inner`."""
+    from autograder.grading import launch
+
+    rlimits = limits.rlimits(with_address_limit=cgroup is None)
+    return ([sys.executable, "-I", "-S", launch.__file__, *launch.arguments(rlimits, cgroup and cgroup.path), "--"]
+            + list(inner))
 
 
 # --- checking the machine ---------------------------------------------------------------------------------
@@ -525,28 +513,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
 
-# --- the launcher (runs as the kernel process, before bubblewrap) ---------------------------------------------
-
-def launch(argv=None):
-    """`python -m autograder.grading.sandbox launch --limits JSON [--cgroup PATH] -- bwrap ...`: set the limits, join
-    the memory cgroup, exec the rest. Limits are inherited by bubblewrap and the kernel it starts."""
-    parser = argparse.ArgumentParser(prog="python -m autograder.grading.sandbox launch")
-    parser.add_argument("--limits", required=True)
-    parser.add_argument("--cgroup")
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    limits = Limits(**json.loads(args.limits))
-    if args.cgroup:
-        MemoryCgroup(args.cgroup).join()
-    apply_rlimits(limits.rlimits(with_address_limit=not args.cgroup))
-    os.execvp(command[0], command)
-
+# --- the command line -----------------------------------------------------------------------------------------
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["launch"]:
-        return launch(argv[1:])
     if argv[:1] == ["check"]:
         from autograder.grading.kernel_driver import GraderFault, probe_answer_kernel
 
@@ -567,8 +537,7 @@ def main(argv=None):
             return 1
         print(f"answer kernel: started, connected and answered in {seconds:.1f} s")
         return 0
-    print("usage: python -m autograder.grading.sandbox check [COURSE_ROOT] | "
-          "launch --limits JSON [--cgroup PATH] -- CMD", file=sys.stderr)
+    print("usage: python -m autograder.grading.sandbox check [COURSE_ROOT]", file=sys.stderr)
     return 2
 
 
